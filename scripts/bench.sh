@@ -1,0 +1,223 @@
+#!/usr/bin/env bash
+# bench.sh - the load harness of issue 7.
+#
+# Builds cmd/sessiond and cmd/loadgen, starts sessiond on loopback against
+# (a) the embedded store and (b) real Redis, seeds sessions and drives each
+# endpoint at fixed concurrency levels for a bounded time, then the mixed
+# profile (90 % introspect, 9 % refresh, 1 % create+revoke); then, with Ory
+# Hydra v2.3.0 built (scripts/hydra-build.sh), Hydra's introspection and
+# client_credentials token grant with the same generator at the same levels,
+# and prints ours/Hydra ratios at concurrency 16. Everything it starts, it
+# stops (trap). Loopback only; every load run is bounded in time and count.
+#
+# Environment (all optional):
+#   BENCH_DURATION    measured time per level (default 5s)
+#   BENCH_WARMUP      unmeasured load before each level (default 500ms)
+#   BENCH_LEVELS      concurrency levels (default 1,16,64)
+#   BENCH_SEED        sessions seeded for introspect/list/refresh/mixed (default 2000)
+#   BENCH_REVOKE_POOL sessions created before each revoke level (default 30000)
+#   BENCH_STORES      "embedded redis" (default); "" runs Hydra only
+#   BENCH_SCENARIOS   default "introspect refresh create revoke list"; mixed always runs
+#   BENCH_REDIS_URL   default redis://127.0.0.1:6379/9: a database the tests do not
+#                     use; it is FLUSHDB'd (that database only) before the run.
+#                     Database 0 is refused.
+#   BENCH_HYDRA       auto (default: compare when already built), 1 (build if needed), 0 (skip)
+#   HYDRA_DIR         where hydra-build.sh builds (default /tmp/sessiond-hydra)
+#   BENCH_WRK         auto (default: cross-check introspection at c=16 with wrk when
+#                     installed), 0 (skip)
+#   BENCH_OUT         directory for reports and logs (default: a new /tmp/sessiond-bench.*)
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BENCH_DURATION="${BENCH_DURATION:-5s}"
+BENCH_WARMUP="${BENCH_WARMUP:-500ms}"
+BENCH_LEVELS="${BENCH_LEVELS:-1,16,64}"
+BENCH_SEED="${BENCH_SEED:-2000}"
+BENCH_REVOKE_POOL="${BENCH_REVOKE_POOL:-30000}"
+BENCH_STORES="${BENCH_STORES-embedded redis}"
+BENCH_SCENARIOS="${BENCH_SCENARIOS:-introspect refresh create revoke list}"
+BENCH_REDIS_URL="${BENCH_REDIS_URL:-redis://127.0.0.1:6379/9}"
+BENCH_HYDRA="${BENCH_HYDRA:-auto}"
+BENCH_WRK="${BENCH_WRK:-auto}"
+HYDRA_DIR="${HYDRA_DIR:-/tmp/sessiond-hydra}"
+export HYDRA_DIR
+
+out="${BENCH_OUT:-$(mktemp -d /tmp/sessiond-bench.XXXXXX)}"
+mkdir -p "$out"
+bin="$out/bin"
+mkdir -p "$bin"
+
+say() { printf 'bench: %s\n' "$*" >&2; }
+die() { say "$*"; exit 1; }
+
+# ---- processes we start, stopped on any exit -------------------------------
+pids=()
+stop_pid() {
+	local pid=$1 i
+	kill -TERM "$pid" 2>/dev/null || return 0
+	for i in $(seq 1 50); do
+		kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+cleanup() {
+	local pid
+	for pid in "${pids[@]}"; do stop_pid "$pid"; done
+	pids=()
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+forget_pid() {
+	local keep=() p
+	for p in "${pids[@]}"; do [[ "$p" == "$1" ]] || keep+=("$p"); done
+	pids=("${keep[@]}")
+}
+
+# Each load run is bounded by loadgen itself (-d, -n, hard caps); this
+# outer limit only guards against a hung target.
+LIMIT=900
+lg() { timeout --kill-after=10 "$LIMIT" "$bin/loadgen" "$@"; }
+
+random_key() { head -c 32 /dev/urandom | base64 | tr -d '/+=\n'; }
+
+# ---- build -----------------------------------------------------------------
+say "building loadgen into $bin"
+(cd "$repo" && go build -o "$bin/loadgen" ./cmd/loadgen)
+if [[ -n "${BENCH_STORES// /}" ]]; then
+	if ! ls "$repo"/cmd/sessiond/*.go >/dev/null 2>&1; then
+		die "cmd/sessiond has no Go files yet: nothing to measure (BENCH_STORES= runs Hydra only)"
+	fi
+	say "building sessiond into $bin"
+	(cd "$repo" && go build -o "$bin/sessiond" ./cmd/sessiond)
+fi
+
+export SESSION_ADMIN_KEY SESSION_INTROSPECT_KEY
+SESSION_ADMIN_KEY="$(random_key)"
+SESSION_INTROSPECT_KEY="$(random_key)"
+
+common=(-c "$BENCH_LEVELS" -d "$BENCH_DURATION" -warmup "$BENCH_WARMUP" -seed "$BENCH_SEED")
+reports=()
+
+# ---- sessiond --------------------------------------------------------------
+check_redis_url() {
+	local url=$1 rest hostport host db
+	[[ "$url" =~ ^redis://([^/@]*@)?([^/]+)/([0-9]+)$ ]] || die "BENCH_REDIS_URL must look like redis://127.0.0.1:6379/9 (explicit database)"
+	hostport="${BASH_REMATCH[2]}"
+	db="${BASH_REMATCH[3]}"
+	host="${hostport%:*}"
+	case "$host" in 127.*|localhost|"[::1]") ;; *) die "BENCH_REDIS_URL must point at loopback, not $host" ;; esac
+	[[ "$db" != 0 ]] || die "BENCH_REDIS_URL uses database 0, which the tests use; pick another (default 9)"
+}
+
+start_sessiond() { # store -> sets sd_pid, sd_url
+	local store=$1 port
+	port="$("$bin/loadgen" freeport)"
+	local envs=(-u KV_REST_API_URL -u KV_REST_API_TOKEN -u UPSTASH_REDIS_REST_URL -u UPSTASH_REDIS_REST_TOKEN
+		-u REDIS_URL -u KV_URL -u VERCEL_ENV -u VERCEL
+		ADDR="127.0.0.1:$port" PORT="$port" SESSION_RATE_LIMIT_SCALE=0
+		SESSION_ISSUER="http://127.0.0.1:$port")
+	if [[ "$store" == redis ]]; then
+		envs+=(REDIS_URL="$BENCH_REDIS_URL")
+	fi
+	env "${envs[@]}" "$bin/sessiond" >"$out/sessiond-$store.log" 2>&1 &
+	sd_pid=$!
+	pids+=("$sd_pid")
+	sd_url="http://127.0.0.1:$port"
+	if ! "$bin/loadgen" wait -timeout 30s "$sd_url/api/health"; then
+		tail -5 "$out/sessiond-$store.log" >&2 || true
+		die "sessiond ($store) did not become healthy"
+	fi
+	say "sessiond ($store) up at $sd_url, pid $sd_pid"
+}
+
+for store in $BENCH_STORES; do
+	case "$store" in
+	embedded) ;;
+	redis)
+		check_redis_url "$BENCH_REDIS_URL"
+		if command -v redis-cli >/dev/null; then
+			redis-cli -u "$BENCH_REDIS_URL" PING >/dev/null 2>&1 || { say "Redis at $BENCH_REDIS_URL does not answer: skipping the redis store"; continue; }
+			redis-cli -u "$BENCH_REDIS_URL" FLUSHDB >/dev/null
+		else
+			say "redis-cli not found: $BENCH_REDIS_URL is not flushed (keys of this run are distinct anyway)"
+		fi
+		;;
+	*) die "unknown store $store (embedded or redis)" ;;
+	esac
+	start_sessiond "$store"
+	for sc in $BENCH_SCENARIOS mixed; do
+		extra=()
+		# Revocation uses up its pool: no warm-up, so the pool is all measured.
+		[[ "$sc" == revoke ]] && extra=(-warmup 0 -revoke-pool "$BENCH_REVOKE_POOL")
+		f="$out/$store-$sc.json"
+		lg run -scenario "$sc" -target "$sd_url" -label "$store" -pid "$sd_pid" -json "$f" "${common[@]}" "${extra[@]}" >/dev/null
+		reports+=("$f")
+	done
+	if [[ "$BENCH_WRK" != 0 ]] && command -v wrk >/dev/null; then
+		WRK_TOKEN="$("$bin/loadgen" token -target "$sd_url")" WRK_AUTH="Bearer $SESSION_INTROSPECT_KEY" \
+			timeout 120 wrk -t2 -c16 -d"$BENCH_DURATION" --latency -s "$repo/scripts/wrk-introspect.lua" "$sd_url/api/introspect" \
+			>"$out/$store-wrk-introspect.txt" 2>&1 || say "wrk run failed (see $out/$store-wrk-introspect.txt)"
+	fi
+	stop_pid "$sd_pid"
+	forget_pid "$sd_pid"
+	if [[ "$store" == redis ]] && command -v redis-cli >/dev/null; then
+		redis-cli -u "$BENCH_REDIS_URL" FLUSHDB >/dev/null || true
+	fi
+done
+
+# ---- Ory Hydra -------------------------------------------------------------
+hydra_bin="$HYDRA_DIR/hydra"
+case "$BENCH_HYDRA" in
+0) hydra_bin="" ;;
+1) hydra_bin="$("$repo/scripts/hydra-build.sh" | tail -1)" ;;
+auto) [[ -x "$hydra_bin" ]] || { say "Hydra not built ($hydra_bin): no side-by-side (BENCH_HYDRA=1 builds it)"; hydra_bin=""; } ;;
+*) die "BENCH_HYDRA must be auto, 0 or 1" ;;
+esac
+
+if [[ -n "$hydra_bin" ]]; then
+	pub="$("$bin/loadgen" freeport)"
+	adm="$("$bin/loadgen" freeport)"
+	[[ "$pub" != "$adm" ]] || adm="$("$bin/loadgen" freeport)"
+	# DSN=memory: in-process SQLite. PBKDF2 at 1 iteration so that the client
+	# secret hashing policy is not what is compared (issue 7). Telemetry off
+	# (it would leave the machine), request logs off (they are not ours to pay).
+	(cd "$out" && exec env DSN=memory \
+		SERVE_PUBLIC_PORT="$pub" SERVE_ADMIN_PORT="$adm" SERVE_PUBLIC_HOST=127.0.0.1 SERVE_ADMIN_HOST=127.0.0.1 \
+		URLS_SELF_ISSUER="http://127.0.0.1:$pub" SECRETS_SYSTEM="$(random_key)" \
+		OAUTH2_HASHERS_PBKDF2_ITERATIONS=1 SQA_OPT_OUT=true LOG_LEVEL="${BENCH_HYDRA_LOG_LEVEL:-warn}" \
+		"$hydra_bin" serve all --dev --sqa-opt-out) >"$out/hydra.log" 2>&1 &
+	hy_pid=$!
+	pids+=("$hy_pid")
+	if ! "$bin/loadgen" wait -timeout 60s "http://127.0.0.1:$adm/health/ready"; then
+		tail -5 "$out/hydra.log" >&2 || true
+		die "Hydra did not become ready"
+	fi
+	say "Hydra up: public :$pub admin :$adm, pid $hy_pid"
+	hy=(-hydra-public "http://127.0.0.1:$pub" -hydra-admin "http://127.0.0.1:$adm" -pid "$hy_pid" -label hydra)
+	for sc in hydra-introspect hydra-token; do
+		f="$out/$sc.json"
+		lg run -scenario "$sc" "${hy[@]}" -json "$f" "${common[@]}" >/dev/null
+		reports+=("$f")
+	done
+	if [[ "$BENCH_WRK" != 0 ]] && command -v wrk >/dev/null; then
+		WRK_TOKEN="$("$bin/loadgen" token -hydra-public "http://127.0.0.1:$pub" -hydra-admin "http://127.0.0.1:$adm")" WRK_AUTH="" \
+			timeout 120 wrk -t2 -c16 -d"$BENCH_DURATION" --latency -s "$repo/scripts/wrk-introspect.lua" \
+			"http://127.0.0.1:$adm/admin/oauth2/introspect" >"$out/hydra-wrk-introspect.txt" 2>&1 ||
+			say "wrk run failed (see $out/hydra-wrk-introspect.txt)"
+	fi
+	stop_pid "$hy_pid"
+	forget_pid "$hy_pid"
+fi
+
+# ---- report ----------------------------------------------------------------
+[[ ${#reports[@]} -gt 0 ]] || die "nothing was measured"
+echo "== $(date -u +%Y-%m-%dT%H:%M:%SZ) $(nproc) CPUs, levels $BENCH_LEVELS, ${BENCH_DURATION} per level; reports in $out"
+"$bin/loadgen" summary -ratio-c 16 -json "$out/summary.json" "${reports[@]}"
+for f in "$out"/*-wrk-introspect.txt; do
+	[[ -e "$f" ]] || continue
+	echo "== wrk cross-check: $(basename "$f")"
+	grep -E 'Requests/sec|^ +50%|^ +99%|Non-2xx' "$f" || true
+done
