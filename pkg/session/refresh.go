@@ -176,8 +176,9 @@ type failArgs struct {
 // RecordFailure counts one failed attempt of kind rule by key (e.g. a wrong
 // admin key from an IP) against the matching lockout: "admin" uses
 // Limits.AdminFailures, "create" Limits.CreateFailures, "refresh"
-// Limits.RefreshFailures. It returns a *RateLimitError when key is now
-// locked out, nil otherwise (or an error wrapping kv.ErrUnavailable).
+// Limits.RefreshFailures. It returns a *RateLimitError when key was
+// already locked out (the attempt is refused, not counted), nil otherwise
+// (or an error wrapping kv.ErrUnavailable).
 func (m *Manager) RecordFailure(ctx context.Context, rule, key string, c Client) error {
 	var o Lockout
 	switch rule {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sessionkit/sessiond/pkg/kv"
 )
@@ -56,6 +57,8 @@ func TestRoundTrips(t *testing.T) {
 		{"list sessions", 1, func() error { _, err := m.List(ctx, "rt-user", r.Session.ID, c); return err }},
 		{"revoke access token", 1, func() error { return m.Revoke(ctx, is.AccessToken, "", c) }},
 		{"revoke refresh token", 1, func() error { return m.Revoke(ctx, r.RefreshToken, "", c) }},
+		{"audit page", 1, func() error { _, err := m.Audit(ctx, AuditQuery{UserID: "rt-user"}); return err }},
+		{"security summary", 1, func() error { _, err := m.Summary(ctx, time.Hour); return err }},
 		{"introspect after revoke", 1, func() error {
 			in, err := m.Introspect(ctx, r.AccessToken, IntrospectRequest{Caller: "rs"})
 			if err == nil && in.Active {
