@@ -66,6 +66,7 @@ func TestContractLuaConversions(t *testing.T) {
 			{"return {1, false, 'x'}", []any{int64(1), nil, "x"}}, // false inside a table is a nil
 			{"return {1, nil, 'x'}", []any{int64(1)}},             // a Lua nil ends the array
 			{"return {ok = 'FINE'}", "FINE"},
+			{"return {1, redis.error_reply('E1 nested')}", []any{int64(1), &kv.RedisError{Msg: "E1 nested"}}},
 			{"return ''", ""},
 			{"return redis.call('SET', KEYS[1], 'v')", "OK"},
 		} {

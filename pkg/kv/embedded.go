@@ -2,6 +2,7 @@ package kv
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
@@ -13,12 +14,21 @@ import (
 // script takes the production code path. State lives in memory and is lost
 // on Close.
 //
-// Keys expire with the wall clock, as on a real Redis (miniredis's ClockTTL);
-// tests may still move time on with Server().FastForward.
+// Keys expire with the wall clock, as on a real Redis, to within
+// embeddedTick; tests may still move time on with Server().FastForward.
+// (miniredis's own ClockTTL does the same on every command, scripts'
+// redis.call included, by walking and sorting every key: at a few thousand
+// keys that made one session script cost tens of milliseconds. A ticker
+// does the walk a few times a second instead.)
 type Embedded struct {
 	*Redis
-	srv *miniredis.Miniredis
+	srv  *miniredis.Miniredis
+	stop chan struct{}
+	done chan struct{}
 }
+
+// embeddedTick is how often the embedded store expires keys.
+const embeddedTick = 100 * time.Millisecond
 
 var (
 	_ Client         = (*Embedded)(nil)
@@ -32,8 +42,27 @@ func NewEmbedded() (*Embedded, error) {
 	if err := srv.StartAddr("127.0.0.1:0"); err != nil {
 		return nil, fmt.Errorf("kv: start embedded store: %w", err)
 	}
-	srv.ClockTTL(true)
-	return &Embedded{Redis: NewRedis(&redis.Options{Addr: srv.Addr()}), srv: srv}, nil
+	e := &Embedded{Redis: NewRedis(&redis.Options{Addr: srv.Addr()}), srv: srv,
+		stop: make(chan struct{}), done: make(chan struct{})}
+	go e.expire()
+	return e, nil
+}
+
+// expire moves the server's TTL clock with the wall clock until Close.
+func (e *Embedded) expire() {
+	defer close(e.done)
+	t := time.NewTicker(embeddedTick)
+	defer t.Stop()
+	last := time.Now()
+	for {
+		select {
+		case <-e.stop:
+			return
+		case now := <-t.C:
+			e.srv.FastForward(now.Sub(last))
+			last = now
+		}
+	}
 }
 
 // Server returns the in-process server, for tests that move its clock
@@ -45,6 +74,8 @@ func (e *Embedded) Addr() string { return e.srv.Addr() }
 
 // Close closes the client and stops the server.
 func (e *Embedded) Close() error {
+	close(e.stop)
+	<-e.done
 	err := e.Redis.Close()
 	e.srv.Close()
 	return err

@@ -20,6 +20,12 @@ import (
 //	integer               -> int64
 //	array                 -> []any (nested replies decoded the same way)
 //	nil / null            -> nil inside arrays; ErrNotFound at the top level
+//	error inside an array -> *RedisError value (rare: a script returning a
+//	                         table that holds an error table)
+//
+// Lua values follow Redis's own conversions, on every transport: numbers
+// are truncated to integers, true is 1, false is nil, a table is an array up
+// to its first nil.
 //
 // Errors: a reply error from Redis (WRONGTYPE, NOSCRIPT, an error raised by a
 // script) is a *RedisError; a failure to reach the store or to understand its
@@ -27,7 +33,9 @@ import (
 // the REST transport). Neither is ever both.
 type Client interface {
 	// Do runs one command, e.g. Do(ctx, "SET", "k", "v", "PX", 1000).
-	// Arguments may be string, []byte, int, int64, uint64, float64 or bool.
+	// Arguments may be string, []byte, int, int64, uint64, float64 or bool
+	// (also int32, uint32, uint; bool is sent as "1" or "0", floats in the
+	// shortest exact decimal form); any other type is ErrInvalidArg.
 	// A nil reply returns ErrNotFound.
 	Do(ctx context.Context, args ...any) (any, error)
 
@@ -36,6 +44,8 @@ type Client interface {
 	// its Result carries the error. The returned error is non-nil only when
 	// the batch as a whole could not be run (transport failure); then no
 	// Result is returned and the caller cannot tell which commands ran.
+	// (The REST transport also returns a *RedisError for the batch when
+	// Upstash refuses the whole request with 400; then none ran.)
 	// A pipeline is not a transaction: other clients' commands may
 	// interleave. Use a Script for anything that must be atomic.
 	Pipeline(ctx context.Context, cmds ...[]any) ([]Result, error)

@@ -62,7 +62,7 @@ func Open(getenv func(string) string) (Client, Info, error) {
 		}
 		c, err := NewREST(RESTOptions{URL: u, Token: tok})
 		if err != nil {
-			return nil, Info{}, fmt.Errorf("%s: %w", p[0], err)
+			return nil, Info{}, configErr(p[0], err)
 		}
 		return c, Info{Transport: TransportREST, Addr: c.base, Source: p[0]}, nil
 	}
@@ -73,7 +73,7 @@ func Open(getenv func(string) string) (Client, Info, error) {
 		}
 		c, err := NewRedisURL(raw)
 		if err != nil {
-			return nil, Info{}, fmt.Errorf("%s: %w", name, err)
+			return nil, Info{}, configErr(name, err)
 		}
 		return c, Info{Transport: TransportRedis, Addr: redactURL(raw), Source: name}, nil
 	}
@@ -86,6 +86,13 @@ func Open(getenv func(string) string) (Client, Info, error) {
 		return nil, Info{}, err
 	}
 	return e, Info{Transport: TransportEmbedded, Addr: e.Addr()}, nil
+}
+
+// configErr puts the variable's name after ErrConfig's text:
+// "kv: bad configuration: REDIS_URL: invalid redis URL: ...".
+func configErr(name string, err error) error {
+	msg := strings.TrimPrefix(err.Error(), ErrConfig.Error()+": ")
+	return fmt.Errorf("%w: %s: %s", ErrConfig, name, msg)
 }
 
 // redactURL keeps scheme, host, port and path (the database number) of a

@@ -19,8 +19,11 @@ import (
 // (its length is a multiple of 4), so the two cannot be confused. Integers
 // and nulls are not encoded; error messages are not either.
 //
-// The decoder is strict: anything else (a float, a boolean, an object as a
-// value, bad base64, an entry with neither field) is an error, which the
+// An error nested in an array is {"error": "msg"} in its place, decoded to
+// a *RedisError value as the native transport does.
+//
+// The decoder is strict: anything else (a float, a boolean, another object,
+// bad base64, an entry with neither field) is an error, which the
 // transport reports as a TransportError: an answer it cannot read is not an
 // answer.
 
@@ -107,6 +110,14 @@ func decodeValue(v any, depth int) (any, error) {
 			return nil, fmt.Errorf("%w: number %.40q is not a 64-bit integer", errMalformed, string(t))
 		}
 		return n, nil
+	case map[string]any:
+		// An error inside an array (a script returning a table that holds
+		// an error table): {"error": "msg"}, as at the top level.
+		msg, ok := t["error"].(string)
+		if depth == 0 || len(t) != 1 || !ok {
+			return nil, fmt.Errorf("%w: unexpected object", errMalformed)
+		}
+		return &RedisError{Msg: msg}, nil
 	case []any:
 		out := make([]any, len(t))
 		for i, e := range t {

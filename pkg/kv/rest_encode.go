@@ -31,11 +31,28 @@ import (
 // (EVAL, EVALSHA, FCALL, ...) given to Do or Pipeline with such arguments
 // are refused with ErrInvalidArg: use Run.
 
-//go:embed rest_call.lua
-var restCallSrc string
+var (
+	//go:embed rest_call.lua
+	restCallFile string
+	//go:embed rest_prelude.lua
+	restPreludeFile string
 
-//go:embed rest_prelude.lua
-var restPreludeSrc string
+	// The scripts as sent: without their header comments, which would
+	// otherwise travel with every binary command.
+	restCallSrc    = stripLuaComments(restCallFile)
+	restPreludeSrc = stripLuaComments(restPreludeFile)
+)
+
+// stripLuaComments drops whole-line "--" comments (the file headers).
+func stripLuaComments(src string) string {
+	var b strings.Builder
+	for line := range strings.Lines(src) {
+		if !strings.HasPrefix(strings.TrimSpace(line), "--") {
+			b.WriteString(line)
+		}
+	}
+	return b.String()
+}
 
 // restWire returns the words to send for one command.
 func restWire(args []string) ([]string, error) {

@@ -23,7 +23,9 @@ const SyncTokenHeader = "Upstash-Sync-Token"
 // SharedHTTPTransport returns the process-wide keep-alive transport the
 // REST clients use by default: one TLS connection pool per process, kept
 // warm between invocations of a serverless function.
-var SharedHTTPTransport = sync.OnceValue(func() *http.Transport {
+func SharedHTTPTransport() *http.Transport { return sharedTransport() }
+
+var sharedTransport = sync.OnceValue(func() *http.Transport {
 	return &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
 		DialContext:           (&net.Dialer{Timeout: 2 * time.Second, KeepAlive: 30 * time.Second}).DialContext,

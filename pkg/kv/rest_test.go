@@ -225,6 +225,24 @@ func TestRESTSyncToken(t *testing.T) {
 	wantEqual(t, "sync tokens sent", f.SyncTokens(), []string{"", "1", "2", "3"})
 }
 
+func TestRESTKeepAlive(t *testing.T) {
+	f := newFront(t)
+	a, b := f.Client(t, kv.RESTOptions{}), f.Client(t, kv.RESTOptions{})
+	k := kvtest.Prefix(t) + "k"
+	for i := range 20 {
+		c := a
+		if i%2 == 1 {
+			c = b // a second client (a new invocation) shares the pool
+		}
+		if _, err := c.Do(context.Background(), "SET", k, i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if f.Conns() != 1 {
+		t.Fatalf("%d connections for 20 sequential calls, want 1 reused", f.Conns())
+	}
+}
+
 func TestRESTClosed(t *testing.T) {
 	f := newFront(t)
 	c := f.Client(t, kv.RESTOptions{})

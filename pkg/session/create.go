@@ -122,7 +122,7 @@ func (m *Manager) Create(ctx context.Context, req CreateRequest) (*Issued, error
 	if s.Metadata == nil {
 		s.Metadata = map[string]string{}
 	}
-	if req.Upstream != nil {
+	if req.Upstream != nil && a.UpX > 0 { // as view: no expiry shown when unknown
 		t := ms(a.UpX)
 		s.UpstreamExpiry = &t
 	}

@@ -42,8 +42,8 @@ type refreshArgs struct {
 
 // riskArgs are the fields risk.lua reads.
 type riskArgs struct {
-	W    *RiskWeights       `json:"W"`
-	DW   map[string]float64 `json:"dw"`
+	W    *RiskWeights       `json:"W,omitempty"`
+	DW   map[string]float64 `json:"dw,omitempty"`
 	Dev  map[string]string  `json:"dev,omitempty"`
 	DevJ string             `json:"dvj,omitempty"`
 	IPN  string             `json:"ipn,omitempty"`
@@ -142,7 +142,10 @@ func (m *Manager) Refresh(ctx context.Context, req RefreshRequest) (*Issued, err
 				a.UpSkip = true
 				continue
 			}
-			if err := m.refreshUpstream(ctx, sid, str(reply, 1), num(reply, 2), &a); err != nil {
+			// The lease is held until the next run has stored the result.
+			release, err := m.refreshUpstream(ctx, sid, str(reply, 1), num(reply, 2), &a)
+			defer release()
+			if err != nil {
 				return nil, err
 			}
 		default:

@@ -31,4 +31,5 @@ var (
 	scriptCleanup      = kv.NewScript(lua("lib.lua") + lua("cleanup.lua"))
 	scriptFail         = kv.NewScript(lua("lib.lua") + lua("fail.lua"))
 	scriptLease        = kv.NewScript(lua("lease.lua"))
+	scriptLeaseTake    = kv.NewScript(lua("lease_take.lua"))
 )

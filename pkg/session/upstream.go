@@ -94,63 +94,74 @@ func (m *Manager) sealUpstream(sid string, t *upstream.Tokens) (string, error) {
 
 // refreshUpstream refreshes a session's provider tokens before its own
 // rotation, exactly once however many instances get here at once: a lease
-// in the store (SET NX PX) picks the one that calls the provider; the
-// others wait for the session's upstream expiry to move, then rotate with
-// what it stored. It fills a for the next refresh.lua run: the new sealed
-// tokens (holder), or UpSkip to go on with tokens still valid when the
-// provider is down or the wait times out.
-func (m *Manager) refreshUpstream(ctx context.Context, sid, sealed string, upx int64, a *refreshArgs) error {
+// in the store picks the one that calls the provider; the others wait for
+// the session's upstream expiry to move, then rotate with what it stored.
+// It fills a for the next refresh.lua run: the new sealed tokens (holder),
+// or UpSkip to go on with tokens still valid when the provider is down or
+// the wait times out.
+//
+// The caller must call release after that next run, never before: the
+// lease covers the write of the result, so that no instance that read the
+// old tokens can take it in between and call the provider a second time
+// (lease_take.lua also refuses the lease once the tokens have moved).
+func (m *Manager) refreshUpstream(ctx context.Context, sid, sealed string, upx int64, a *refreshArgs) (release func(), err error) {
+	release = func() {}
 	now := m.cfg.Now()
 	stillValid := upx > now.UnixMilli()
 	lease := m.cfg.KeyPrefix + "lease:up:" + sid
 	holder := randomHex()
-	_, err := m.kv.Do(ctx, "SET", lease, holder, "NX", "PX", upstreamLease.Milliseconds())
+	v, err := m.kv.Run(ctx, scriptLeaseTake, []string{lease, m.cfg.KeyPrefix + "s:" + sid},
+		holder, upstreamLease.Milliseconds(), upx)
 	switch {
-	case errors.Is(err, kv.ErrNotFound):
-		return m.awaitUpstream(ctx, sid, upx, stillValid, a)
 	case err != nil:
-		return err
+		return release, err
+	case v == "moved":
+		return release, nil // fresh tokens are stored: the next run rotates with them
+	case v != "ok":
+		return release, m.awaitUpstream(ctx, sid, upx, stillValid, a)
 	}
-	defer func() {
+	release = func() {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
 		defer cancel()
 		_, _ = m.kv.Run(rctx, scriptLease, []string{lease}, holder)
-	}()
+	}
 
 	old, err := upstream.OpenTokens(m.cfg.Sealer, sid, sealed)
-	if err != nil {
-		// Sealed with another key (SESSION_ENCRYPTION_KEY rotated): the
-		// tokens are lost to us; go on without them rather than lock the
-		// user out of our own session.
-		m.cfg.Logger.Warn("upstream tokens unreadable", slog.String("sid", sid))
+	if err != nil || old.RefreshToken == "" {
+		// Sealed with another key (SESSION_ENCRYPTION_KEY rotated), or the
+		// provider gave no refresh token: nothing to refresh with. Go on
+		// without it rather than lock the user out of our own session.
+		if err != nil {
+			m.cfg.Logger.Warn("upstream tokens unreadable", slog.String("sid", sid))
+		}
 		a.UpSkip = true
-		return nil
+		return release, nil
 	}
 	fresh, err := m.cfg.Upstream.RefreshTokens(ctx, old)
 	switch {
 	case err == nil:
 		s, err := upstream.SealTokens(m.cfg.Sealer, sid, fresh)
 		if err != nil {
-			return err
+			return release, err
 		}
 		a.Up, a.UpX = s, fresh.Expiry.UnixMilli()
 		if fresh.Expiry.IsZero() {
 			a.UpX = 0
 		}
 		a.UpRot = fresh.RefreshToken != old.RefreshToken
-		return nil
+		return release, nil
 	case errors.Is(err, upstream.ErrInvalidGrant):
 		// The provider ended the user's grant: our session ends with it.
 		_ = m.end(ctx, endArgs{base: m.base(now, Client{}, "system", rules{}), Mode: "ids", IDs: []string{sid},
 			Reason: "upstream_invalid_grant", State: string(StateTerminated), Note: ActionUpstreamRefreshFailed}, nil)
-		return ErrInvalidGrant
+		return release, ErrInvalidGrant
 	case stillValid:
 		// Provider down, but the old token is good a while longer.
 		m.cfg.Logger.Warn("upstream refresh failed; keeping current tokens", slog.String("sid", sid), slog.String("err", err.Error()))
 		a.UpSkip = true
-		return nil
+		return release, nil
 	default:
-		return err
+		return release, err
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -62,6 +63,7 @@ type Front struct {
 
 	requests atomic.Int64
 	executed atomic.Int64
+	conns    atomic.Int64
 	syncSeq  atomic.Uint64
 }
 
@@ -111,7 +113,13 @@ func NewUpstashFront(tb testing.TB, redisURL string) *Front {
 	opts.DisableIdentity = true
 	opts.ContextTimeoutEnabled = true
 	f.rdb = redis.NewClient(opts)
-	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
+	f.srv = httptest.NewUnstartedServer(http.HandlerFunc(f.serve))
+	f.srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			f.conns.Add(1)
+		}
+	}
+	f.srv.Start()
 	tb.Cleanup(func() {
 		f.srv.CloseClientConnections()
 		f.srv.Close()
@@ -152,6 +160,9 @@ func (f *Front) Inject(faults ...Fault) {
 
 // Requests returns the number of HTTP requests received.
 func (f *Front) Requests() int64 { return f.requests.Load() }
+
+// Conns returns the number of TCP connections clients opened to the front.
+func (f *Front) Conns() int64 { return f.conns.Load() }
 
 // Executed returns the number of commands run against Redis.
 func (f *Front) Executed() int64 { return f.executed.Load() }

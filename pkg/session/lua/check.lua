@@ -16,8 +16,14 @@
 local g = guard()
 if g then return {'rate', g[1], g[2], g[3]} end
 
+-- Sampled per token: a resource server may ask about a revoked token on
+-- every request it gets, and the trail needs the fact once a minute, not
+-- a thousand times.
 local function inactive(reason)
-  if A.ai then audit('token.introspected_inactive', A.sub or '', A.sid, nil, {reason = reason, jti = A.jti}) end
+  if A.ai then
+    A.uid = A.uid or A.sub
+    audit_sampled('token.introspected_inactive', A.jti or A.rh or A.sid, {reason = reason, jti = A.jti})
+  end
   return {'inactive', reason}
 end
 

@@ -31,21 +31,23 @@ end
 local function int(x) return string.format('%d', math.floor(x)) end
 
 -- audit writes one event to the global stream and, with the same id, to
--- the user's and the session's streams, in the caller's atomic step.
+-- the user's and the session's streams, in the caller's atomic step. The
+-- streams are capped (100k, 2k per user, 500 per session, approximately)
+-- so a burst cannot outgrow a small KV plan before the cron trims by age.
 local function audit(action, uid, sid, risk, details)
   local f = {'t', int(NOW), 'act', action, 'uid', uid or '', 'sid', sid or '',
     'ip', A.ip or '', 'ua', A.ua or '', 'actor', A.actor or '',
     'risk', risk and string.format('%.3f', risk) or '',
     'd', details and cjson.encode(details) or ''}
-  local id = redis.call('XADD', P .. 'a', 'MAXLEN', '~', 1000000, '*', unpack(f))
+  local id = redis.call('XADD', P .. 'a', 'MAXLEN', '~', 100000, '*', unpack(f))
   if uid and uid ~= '' then
     local k = P .. 'a:u:' .. uid
-    redis.call('XADD', k, 'MAXLEN', '~', 10000, id, unpack(f))
+    redis.call('XADD', k, 'MAXLEN', '~', 2000, id, unpack(f))
     redis.call('PEXPIRE', k, A.ret)
   end
   if sid and sid ~= '' then
     local k = P .. 'a:s:' .. sid
-    redis.call('XADD', k, 'MAXLEN', '~', 1000, id, unpack(f))
+    redis.call('XADD', k, 'MAXLEN', '~', 500, id, unpack(f))
     redis.call('PEXPIRE', k, A.ret)
   end
   return id

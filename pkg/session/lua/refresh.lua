@@ -64,8 +64,10 @@ if A.gen ~= gen or A.h ~= s.rh then
 end
 
 -- Upstream tokens first: in their refresh window and not refreshed by the
--- caller yet, stop here without changing anything.
-if s.upx and not A.up and not A.upskip and tonumber(s.upx) - NOW < A.upw then
+-- caller yet, stop here without changing anything. An unknown expiry (0, or
+-- below: a bare ID token's) is never refreshed proactively.
+local upx = tonumber(s.upx or '0') or 0
+if upx > 0 and not A.up and not A.upskip and upx - NOW < A.upw then
   return {'upstream', s.up or '', tonumber(s.upx)}
 end
 
