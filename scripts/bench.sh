@@ -15,7 +15,9 @@
 #   BENCH_WARMUP      unmeasured load before each level (default 500ms)
 #   BENCH_LEVELS      concurrency levels (default 1,16,64)
 #   BENCH_SEED        sessions seeded for introspect/list/refresh/mixed (default 2000)
-#   BENCH_REVOKE_POOL sessions created before each revoke level (default 30000)
+#   BENCH_REVOKE_POOL sessions created before each revoke level (default 30000),
+#                     for at most BENCH_REVOKE_SEED_TIME (default 30s); the level ends
+#                     when they are all revoked
 #   BENCH_STORES      "embedded redis" (default); "" runs Hydra only
 #   BENCH_SCENARIOS   default "introspect refresh create revoke list"; mixed always runs
 #   BENCH_REDIS_URL   default redis://127.0.0.1:6379/9: a database the tests do not
@@ -34,6 +36,7 @@ BENCH_WARMUP="${BENCH_WARMUP:-500ms}"
 BENCH_LEVELS="${BENCH_LEVELS:-1,16,64}"
 BENCH_SEED="${BENCH_SEED:-2000}"
 BENCH_REVOKE_POOL="${BENCH_REVOKE_POOL:-30000}"
+BENCH_REVOKE_SEED_TIME="${BENCH_REVOKE_SEED_TIME:-30s}"
 BENCH_STORES="${BENCH_STORES-embedded redis}"
 BENCH_SCENARIOS="${BENCH_SCENARIOS:-introspect refresh create revoke list}"
 BENCH_REDIS_URL="${BENCH_REDIS_URL:-redis://127.0.0.1:6379/9}"
@@ -100,6 +103,7 @@ SESSION_INTROSPECT_KEY="$(random_key)"
 
 common=(-c "$BENCH_LEVELS" -d "$BENCH_DURATION" -warmup "$BENCH_WARMUP" -seed "$BENCH_SEED")
 reports=()
+failed=()
 
 # ---- sessiond --------------------------------------------------------------
 check_redis_url() {
@@ -151,10 +155,14 @@ for store in $BENCH_STORES; do
 	for sc in $BENCH_SCENARIOS mixed; do
 		extra=()
 		# Revocation uses up its pool: no warm-up, so the pool is all measured.
-		[[ "$sc" == revoke ]] && extra=(-warmup 0 -revoke-pool "$BENCH_REVOKE_POOL")
+		[[ "$sc" == revoke ]] && extra=(-warmup 0 -revoke-pool "$BENCH_REVOKE_POOL" -revoke-seed-time "$BENCH_REVOKE_SEED_TIME")
 		f="$out/$store-$sc.json"
-		lg run -scenario "$sc" -target "$sd_url" -label "$store" -pid "$sd_pid" -json "$f" "${common[@]}" "${extra[@]}" >/dev/null
-		reports+=("$f")
+		if lg run -scenario "$sc" -target "$sd_url" -label "$store" -pid "$sd_pid" -json "$f" "${common[@]}" "${extra[@]}" >/dev/null; then
+			reports+=("$f")
+		else
+			failed+=("$store/$sc")
+		fi
+		kill -0 "$sd_pid" 2>/dev/null || { failed+=("$store: sessiond exited"); break; }
 	done
 	if [[ "$BENCH_WRK" != 0 ]] && command -v wrk >/dev/null; then
 		WRK_TOKEN="$("$bin/loadgen" token -target "$sd_url")" WRK_AUTH="Bearer $SESSION_INTROSPECT_KEY" \
@@ -199,8 +207,11 @@ if [[ -n "$hydra_bin" ]]; then
 	hy=(-hydra-public "http://127.0.0.1:$pub" -hydra-admin "http://127.0.0.1:$adm" -pid "$hy_pid" -label hydra)
 	for sc in hydra-introspect hydra-token; do
 		f="$out/$sc.json"
-		lg run -scenario "$sc" "${hy[@]}" -json "$f" "${common[@]}" >/dev/null
-		reports+=("$f")
+		if lg run -scenario "$sc" "${hy[@]}" -json "$f" "${common[@]}" >/dev/null; then
+			reports+=("$f")
+		else
+			failed+=("$sc")
+		fi
 	done
 	if [[ "$BENCH_WRK" != 0 ]] && command -v wrk >/dev/null; then
 		WRK_TOKEN="$("$bin/loadgen" token -hydra-public "http://127.0.0.1:$pub" -hydra-admin "http://127.0.0.1:$adm")" WRK_AUTH="" \
@@ -213,11 +224,15 @@ if [[ -n "$hydra_bin" ]]; then
 fi
 
 # ---- report ----------------------------------------------------------------
-[[ ${#reports[@]} -gt 0 ]] || die "nothing was measured"
+[[ ${#reports[@]} -gt 0 ]] || die "nothing was measured${failed:+ (failed: ${failed[*]})}"
 echo "== $(date -u +%Y-%m-%dT%H:%M:%SZ) $(nproc) CPUs, levels $BENCH_LEVELS, ${BENCH_DURATION} per level; reports in $out"
 "$bin/loadgen" summary -ratio-c 16 -json "$out/summary.json" "${reports[@]}"
 for f in "$out"/*-wrk-introspect.txt; do
 	[[ -e "$f" ]] || continue
 	echo "== wrk cross-check: $(basename "$f")"
-	grep -E 'Requests/sec|^ +50%|^ +99%|Non-2xx' "$f" || true
+	grep -E 'Requests/sec|^ +50%|^ +99%|Non-2xx|inactive' "$f" || true
 done
+if [[ ${#failed[@]} -gt 0 ]]; then
+	say "FAILED: ${failed[*]} (see the logs in $out)"
+	exit 1
+fi

@@ -27,15 +27,15 @@ HYDRA_VERSION="${HYDRA_VERSION:-v2.3.0}"
 HYDRA_NICE="${HYDRA_NICE:-10}"
 POP_REPLACE='github.com/gobuffalo/pop/v6=github.com/ory/pop/v6@v6.2.1-0.20241121111754-e5dfc0f3344b'
 
-repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-mkdir -p "$HYDRA_DIR"
-HYDRA_DIR="$(cd "$HYDRA_DIR" && pwd)"
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+HYDRA_DIR="$(realpath -m "$HYDRA_DIR")"
 case "$HYDRA_DIR/" in
 "$repo_root"/*)
 	echo "hydra-build: HYDRA_DIR ($HYDRA_DIR) is inside the repository; choose a folder outside it" >&2
 	exit 2
 	;;
 esac
+mkdir -p "$HYDRA_DIR"
 
 bin="$HYDRA_DIR/hydra"
 built_ok() {

@@ -6,7 +6,8 @@
 #   1. installs the Vercel CLI pinned at vercel@58.10.0 from npm into a folder
 #      outside the Go module (reused when already there);
 #   2. copies the repository's tracked files (plus new, not ignored ones) to a
-#      temporary folder, so the working tree is never touched;
+#      temporary folder, so the working tree is never touched, less what
+#      .vercelignore keeps out of an upload;
 #   3. pins the toolchain there to the installed Go (`go mod edit -toolchain`;
 #      the builder would otherwise download Go, which fails offline) and adds
 #      the bridge modules the builder's generated main imports;
@@ -66,6 +67,14 @@ mkdir -p "$src"
 (cd "$repo" && git ls-files -z --cached --others --exclude-standard) |
 	(cd "$repo" && xargs -0 -r cp --parents -t "$src" 2>/dev/null || true)
 [[ -f "$src/go.mod" && -f "$src/vercel.json" ]] || { log "copy of the tree is incomplete"; exit 1; }
+# Drop what .vercelignore keeps from being uploaded, so the build sees what a
+# real deployment would (a file the functions need but .vercelignore drops
+# fails here, as it would on Vercel).
+if [[ -f "$repo/.vercelignore" ]]; then
+	(cd "$repo" && git ls-files -z -c -o -i --exclude-from=.vercelignore) |
+		(cd "$src" && xargs -0 -r rm -f --)
+	log "removed the files .vercelignore keeps out of a deployment"
+fi
 
 # Go keeps using the machine's module and build caches (offline-friendly);
 # everything the CLI writes goes to the temporary folder.

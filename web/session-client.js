@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * sessiond browser client: a dependency-free ES module (no build step).
  *
@@ -45,6 +46,16 @@ export const CSRF_HEADER = 'X-Sessiond-CSRF';
  *   `no_session` (restore found none), `no_refresh_token`; null when signed in.
  * @property {boolean} remote         The sign-out was learnt from another tab.
  * @property {Object|null} session    The `session` object of the create response, if any.
+ *
+ * @typedef {Object} SessionInfo  One entry of GET /api/sessions.
+ * @property {string} session_id
+ * @property {string} state        `active`, `idle`, `suspended`, ...
+ * @property {string} created_at   RFC 3339 UTC
+ * @property {string} last_active_at
+ * @property {string} expires_at
+ * @property {string} ip
+ * @property {Record<string, any>|null} device
+ * @property {boolean} current     the caller's own session
  *
  * @typedef {Object} LockManagerLike  The subset of the Web Locks API used.
  * @property {(name: string, options: {ifAvailable?: boolean, signal?: AbortSignal},
@@ -227,6 +238,8 @@ export class SessionClient {
   /** @type {Set<string>} */ #claims = new Set();
   #sawBusy = false;
   /** @type {number|null} */ #peerClaimAt = null;
+  /** Count of `released` messages: a leader finished, whether or not it succeeded. */
+  #releases = 0;
 
   /** @param {SessionClientOptions} [options] */
   constructor(options = {}) {
@@ -478,7 +491,7 @@ export class SessionClient {
    * CSRF header and credentials, so the server can set the cookie. Not
    * retried: an authorization code is single-use.
    * @param {string} path
-   * @param {Object} body
+   * @param {Record<string, any>} body
    * @returns {Promise<SessionSnapshot>}
    */
   async signInVia(path, body) {
@@ -529,11 +542,14 @@ export class SessionClient {
   /**
    * listSessions returns the caller's live sessions (GET /api/sessions), each
    * `{session_id, state, created_at, last_active_at, expires_at, ip, device, current}`.
-   * @returns {Promise<Array<Object>>}
+   * Rejects with SessionError `signed_out` when the session turned out to be
+   * over (401, then invalid_grant on the refresh).
+   * @returns {Promise<SessionInfo[]>}
    */
   async listSessions() {
     const res = await this.fetch(this.#url('/api/sessions'), { headers: { Accept: 'application/json' } });
     const json = await readJson(res);
+    if (res.status === 401 && this.#status === 'signed-out') throw this.#signedOutError();
     if (res.status !== 200) throw errorFrom({ status: res.status, headers: res.headers, json });
     return Array.isArray(json?.sessions) ? json.sessions : [];
   }
@@ -556,6 +572,7 @@ export class SessionClient {
       headers: { Accept: 'application/json' },
     });
     if (res.status === 204 || res.status === 200) return;
+    if (res.status === 401 && this.#status === 'signed-out') throw this.#signedOutError();
     throw errorFrom({ status: res.status, headers: res.headers, json: await readJson(res) });
   }
 
@@ -928,6 +945,7 @@ export class SessionClient {
    */
   async #withElection(fn) {
     const startVersion = this.#version;
+    const startReleases = this.#releases;
     const peerActive = this.#peerClaimAt != null && this.#now() - this.#peerClaimAt < this.#o.peerResultTimeoutMs;
     if (!peerActive) {
       this.#collecting = true;
@@ -935,6 +953,9 @@ export class SessionClient {
       this.#sawBusy = false;
       this.#post({ t: 'claim' });
       await this.#sleep(this.#o.electionWindowMs);
+      // One more turn of the event loop: a claim that arrived together with
+      // our timer (a busy or throttled tab) is read before we decide.
+      await this.#sleep(0);
       this.#collecting = false;
       const lead = !this.#sawBusy && [...this.#claims].every((id) => id > this.#tabId);
       if (lead && this.#version === startVersion) {
@@ -943,22 +964,26 @@ export class SessionClient {
           return await fn(false);
         } finally {
           this.#leading = false;
+          // Followers stop waiting even if we failed (they will try themselves).
+          this.#post({ t: 'released' });
         }
       }
     }
-    await this.#waitForPeerResult(startVersion, this.#o.peerResultTimeoutMs);
+    await this.#waitForPeerResult(startVersion, startReleases, this.#o.peerResultTimeoutMs);
     return fn(true);
   }
 
   /**
    * Resolves when the version moves past startVersion (a peer's tokens or
-   * sign-out arrived) or after timeoutMs.
+   * sign-out arrived), when a leader released, or after timeoutMs.
    * @param {number} startVersion
+   * @param {number} startReleases
    * @param {number} timeoutMs
    * @returns {Promise<void>}
    */
-  #waitForPeerResult(startVersion, timeoutMs) {
-    if (this.#version !== startVersion || this.#closed) return Promise.resolve();
+  #waitForPeerResult(startVersion, startReleases, timeoutMs) {
+    const settled = () => this.#version !== startVersion || this.#releases !== startReleases || this.#closed;
+    if (settled()) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
         this.#waiters.delete(check);
@@ -966,7 +991,7 @@ export class SessionClient {
         resolve();
       };
       const check = () => {
-        if (this.#version !== startVersion || this.#closed) done();
+        if (settled()) done();
       };
       const timer = this.#timer(done, timeoutMs);
       this.#waiters.add(check);
@@ -1052,9 +1077,9 @@ export class SessionClient {
     switch (m.t) {
       case 'tokens':
         this.#peerClaimAt = null;
-        if (this.#isNewer(m) || (this.#tok?.access !== m.access_token && this.#status !== 'signed-in')) {
-          if (typeof m.access_token === 'string' && m.access_token) this.#adoptPeer(m);
-        }
+        // A tab's own fresh result (refresh or sign-in): newer by construction,
+        // unless it crossed a later one on the way.
+        if (this.#isNewer(m)) this.#adoptPeer(m);
         break;
       case 'signed-out':
         this.#peerClaimAt = null;
@@ -1074,6 +1099,11 @@ export class SessionClient {
         if (this.#leading) this.#post({ t: 'busy' });
         else if (this.#collecting) this.#claims.add(String(m.from));
         else this.#peerClaimAt = this.#now();
+        break;
+      case 'released':
+        this.#peerClaimAt = null;
+        this.#releases++;
+        this.#wake();
         break;
       case 'busy':
         if (this.#collecting) this.#sawBusy = true;
@@ -1096,7 +1126,7 @@ export class SessionClient {
 
   /**
    * @param {string} path
-   * @param {{method: string, json?: Object, cookie?: boolean, bearer?: string}} req
+   * @param {{method: string, json?: Object, cookie?: boolean}} req
    * @returns {Promise<{status: number, headers: Headers, json: any}>}
    */
   async #send(path, req) {
@@ -1208,10 +1238,13 @@ export class SessionClient {
     this.#timerIds.delete(id);
   }
 
-  /** @param {number} ms */
+  /**
+   * @param {number} ms
+   * @returns {Promise<void>}
+   */
   #sleep(ms) {
     return new Promise((resolve) => {
-      this.#timer(resolve, ms);
+      this.#timer(() => resolve(), ms);
     });
   }
 

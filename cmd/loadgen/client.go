@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -44,21 +45,73 @@ type call struct {
 	err     error
 }
 
-// requester sends requests for one worker and reuses one body buffer, so
-// the generator itself allocates little per request (it shares two cores
-// with the server it measures).
+// requester sends the requests of one worker: plain-http URLs through a
+// raw keep-alive connection per host (see rawhttp.go), anything else
+// through the net/http client. The body of a call is valid until the
+// worker's next request.
 type requester struct {
 	client *http.Client
+	raw    map[string]*rawConn // by host:port
 	buf    bytes.Buffer
 }
 
 // header is one request header.
 type header struct{ key, value string }
 
-// do sends one request and reads the whole response body (needed for the
-// connection to return to the pool). The latency covers sending the request
-// up to the last byte of the body.
+// do sends one request and reads the whole response body. The latency
+// covers writing the request up to the last byte of the body.
 func (r *requester) do(ctx context.Context, method, url, contentType, body string, hdrs ...header) call {
+	if err := ctx.Err(); err != nil {
+		return call{err: err}
+	}
+	if rest, ok := strings.CutPrefix(url, "http://"); ok {
+		hostport, path := rest, "/"
+		if i := strings.IndexByte(rest, '/'); i >= 0 {
+			hostport, path = rest[:i], rest[i:]
+		}
+		return r.doRaw(ctx, hostport, method, path, contentType, body, hdrs)
+	}
+	return r.doStd(ctx, method, url, contentType, body, hdrs)
+}
+
+func (r *requester) doRaw(ctx context.Context, hostport, method, path, contentType, body string, hdrs []header) call {
+	rc := r.raw[hostport]
+	if rc == nil {
+		if r.raw == nil {
+			r.raw = make(map[string]*rawConn, 1)
+		}
+		addr := hostport
+		if _, _, err := net.SplitHostPort(hostport); err != nil {
+			addr = net.JoinHostPort(strings.Trim(hostport, "[]"), "80")
+		}
+		rc = &rawConn{addr: addr, host: hostport}
+		r.raw[hostport] = rc
+	}
+	timeout := r.client.Timeout
+	if timeout <= 0 {
+		timeout = 10 * time.Second
+	}
+	start := time.Now()
+	deadline := start.Add(timeout)
+	if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
+		deadline = d
+	}
+	status, b, err := rc.roundTrip(ctx, deadline, method, path, contentType, body, hdrs)
+	elapsed := time.Since(start)
+	if err != nil && ctx.Err() != nil {
+		err = fmt.Errorf("%w (%v)", ctx.Err(), err)
+	}
+	return call{status: status, body: b, elapsed: elapsed, err: err}
+}
+
+// close drops the worker's raw connections.
+func (r *requester) close() {
+	for _, rc := range r.raw {
+		rc.drop()
+	}
+}
+
+func (r *requester) doStd(ctx context.Context, method, url, contentType, body string, hdrs []header) call {
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
@@ -80,10 +133,9 @@ func (r *requester) do(ctx context.Context, method, url, contentType, body strin
 		return call{elapsed: time.Since(start), err: err}
 	}
 	r.buf.Reset()
-	_, err = r.buf.ReadFrom(resp.Body)
+	_, err = r.buf.ReadFrom(io.LimitReader(resp.Body, maxBody))
 	resp.Body.Close()
-	c := call{status: resp.StatusCode, body: r.buf.Bytes(), elapsed: time.Since(start), err: err}
-	return c
+	return call{status: resp.StatusCode, body: r.buf.Bytes(), elapsed: time.Since(start), err: err}
 }
 
 // canceled reports whether err comes from the run ending, not the target.

@@ -170,3 +170,35 @@ func TestHandlersGenerate(t *testing.T) {
 		t.Fatalf("go build of the generated main: %v\n%s", err, b)
 	}
 }
+
+func TestProbeFor(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"SESSION_ADMIN_KEY": "adm", "SESSION_INTROSPECT_KEY": "int"}
+	get := func(k string) string { return env[k] }
+	none := func(string) string { return "" }
+	tests := []struct {
+		path   string
+		getenv func(string) string
+		want   probe
+	}{
+		{"/", get, probe{method: "GET"}},
+		{"/api/health", get, probe{method: "GET"}},
+		{"/api/introspect", get, probe{method: "POST", contentType: ctForm, body: "token=coldstart-probe-not-a-token", auth: "Bearer int"}},
+		{"/api/refresh", none, probe{method: "POST", contentType: ctForm, body: "grant_type=refresh_token&refresh_token=coldstart-probe-not-a-token"}},
+		{"/api/revoke", get, probe{method: "POST", contentType: ctForm, body: "token=coldstart-probe-not-a-token"}},
+		{"/api/sessions", get, probe{method: "GET", auth: "Bearer adm", query: "user_id=coldstart-probe"}},
+		{"/api/sessions", none, probe{method: "GET"}},
+		{"/api/audit?user_id=x", get, probe{method: "GET", auth: "Bearer adm", query: "user_id=coldstart-probe&limit=1"}},
+		{"/api/security/summary", get, probe{method: "GET", auth: "Bearer adm"}},
+		{"/api/cron/cleanup", get, probe{method: "GET"}},
+	}
+	for _, tt := range tests {
+		if got := probeFor(tt.path, tt.getenv); got != tt.want {
+			t.Errorf("probeFor(%q) = %+v, want %+v", tt.path, got, tt.want)
+		}
+	}
+	env["SESSION_INTROSPECT_KEY"] = ""
+	if got := probeFor("/api/introspect", get); got.auth != "Bearer adm" {
+		t.Errorf("introspection falls back to the admin key, got %q", got.auth)
+	}
+}

@@ -42,6 +42,7 @@ func (h *hydra) register(ctx context.Context) error {
 		body := `{"client_name":"loadgen","client_secret":"` + secret + `",` +
 			`"grant_types":["client_credentials"],"token_endpoint_auth_method":"client_secret_basic"}`
 		rq := &requester{client: h.client}
+		defer rq.close()
 		c := rq.do(ctx, http.MethodPost, h.admin+"/admin/clients", ctJSON, body)
 		var out struct {
 			ClientID string `json:"client_id"`
@@ -82,6 +83,7 @@ func (h *hydra) seed(ctx context.Context) error {
 			go func() {
 				defer wg.Done()
 				rq := &requester{client: h.client}
+				defer rq.close()
 				for {
 					i := int(next.Add(1)) - 1
 					if i >= n || ctx.Err() != nil {

@@ -15,6 +15,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -103,6 +104,7 @@ type runFlags struct {
 	seed        int
 	seedC       int
 	revokePool  int
+	revokeSeed  time.Duration
 	timeout     time.Duration
 	form        bool
 	device      bool
@@ -126,6 +128,7 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	fs.IntVar(&f.seed, "seed", 1000, "sessions (or Hydra tokens) created before the first level")
 	fs.IntVar(&f.seedC, "seed-c", 16, "concurrency of seeding")
 	fs.IntVar(&f.revokePool, "revoke-pool", 20000, "sessions created before each revoke level (the level ends when they are all revoked)")
+	fs.DurationVar(&f.revokeSeed, "revoke-seed-time", 30*time.Second, "stop creating the revoke pool after this long and use what exists")
 	fs.DurationVar(&f.timeout, "timeout", 10*time.Second, "limit per request")
 	fs.BoolVar(&f.form, "form", true, "form bodies for introspect and revoke (RFC 7662/7009 shapes); false: JSON")
 	fs.BoolVar(&f.device, "device", true, "send a device fingerprint on create and refresh")
@@ -158,6 +161,8 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 		return nil, fmt.Errorf("loadgen run: -revoke-pool %d is outside [1, %d]", f.revokePool, maxSeed)
 	case f.seedC < 1 || f.seedC > maxConcurrency:
 		return nil, fmt.Errorf("loadgen run: -seed-c %d is outside [1, %d]", f.seedC, maxConcurrency)
+	case f.revokeSeed <= 0 || f.revokeSeed > maxDuration:
+		return nil, fmt.Errorf("loadgen run: -revoke-seed-time %v is outside (0, %v]", f.revokeSeed, maxDuration)
 	case f.timeout <= 0 || f.timeout > time.Minute:
 		return nil, fmt.Errorf("loadgen run: -timeout %v is outside (0, 1m]", f.timeout)
 	}
@@ -207,7 +212,7 @@ func buildScenario(f *runFlags, client *http.Client, getenv func(string) string)
 	svc := &service{
 		base: strings.TrimRight(u.String(), "/"), adminKey: admin, introspectKey: intro,
 		form: f.form, device: f.device, runID: hex.EncodeToString(id[:]), client: client,
-		seedN: f.seed, seedC: f.seedC, revokePool: f.revokePool,
+		seedN: f.seed, seedC: f.seedC, revokePool: f.revokePool, revokeSeed: f.revokeSeed,
 	}
 	var sc Scenario
 	switch f.scenario {
@@ -269,11 +274,25 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if f.pid > 0 {
 			sampler = startRSSSampler(f.pid, 50*time.Millisecond)
 		}
-		st, err := run(ctx, sc, RunConfig{Concurrency: c, Duration: f.duration, MaxSteps: f.maxSteps, Warmup: f.warmup, Timeout: f.timeout})
+		var (
+			cpuMu    sync.Mutex
+			cpuStart cpuSnap
+		)
+		st, err := run(ctx, sc, RunConfig{Concurrency: c, Duration: f.duration, MaxSteps: f.maxSteps, Warmup: f.warmup, Timeout: f.timeout,
+			OnMeasure: func() {
+				s := takeCPU(f.pid)
+				cpuMu.Lock()
+				cpuStart = s
+				cpuMu.Unlock()
+			}})
 		if err != nil {
 			return err
 		}
+		cpuEnd := takeCPU(f.pid)
 		lv := levelOf(st)
+		cpuMu.Lock()
+		lv.CPU = cpuOf(cpuStart, cpuEnd, lv.Requests, st.Elapsed)
+		cpuMu.Unlock()
 		if sampler != nil {
 			peak, hwm, err := sampler.Stop()
 			if err != nil {
@@ -281,8 +300,8 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			}
 			lv.Memory = &Memory{PID: f.pid, PeakRSSMiB: float64(peak) / 1024, LifetimeHWM: float64(hwm) / 1024}
 		}
-		fmt.Fprintf(stderr, "loadgen: %s %s c=%d: %.0f req/s, p99 %.2f ms, errors: %s (stopped: %s)\n",
-			label, f.scenario, c, lv.RPS, lv.Latency.P99, formatErrors(lv.Errors), lv.Stopped)
+		fmt.Fprintf(stderr, "loadgen: %s %s c=%d: %.0f req/s, p99 %.2f ms, errors: %s (stopped: %s)%s\n",
+			label, f.scenario, c, lv.RPS, lv.Latency.P99, formatErrors(lv.Errors), lv.Stopped, cpuNote(lv.CPU))
 		if lv.Requests == 0 {
 			note := fmt.Sprintf("c=%d measured no request (stopped: %s); for revoke, raise -revoke-pool or lower -warmup", c, lv.Stopped)
 			rep.Notes = append(rep.Notes, note)
@@ -332,6 +351,7 @@ func cmdWait(ctx context.Context, args []string) error {
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 	rq := &requester{client: newHTTPClient(1, 2*time.Second)}
+	defer rq.close()
 	last := "no answer"
 	for {
 		c := rq.do(ctx, http.MethodGet, u.String(), "", "")
@@ -347,4 +367,32 @@ func cmdWait(ctx context.Context, args []string) error {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// cpuOf turns two snapshots around the measured part into per-request and
+// per-second figures; nil when nothing was measured.
+func cpuOf(a, b cpuSnap, requests uint64, elapsed time.Duration) *CPU {
+	if requests == 0 || elapsed <= 0 || a.gen == 0 {
+		return nil
+	}
+	c := &CPU{
+		GeneratorUSPerReq: float64((b.gen - a.gen).Microseconds()) / float64(requests),
+		GeneratorCores:    (b.gen - a.gen).Seconds() / elapsed.Seconds(),
+	}
+	if a.hasTgt && b.hasTgt {
+		c.TargetUSPerReq = float64((b.target - a.target).Microseconds()) / float64(requests)
+		c.TargetCores = (b.target - a.target).Seconds() / elapsed.Seconds()
+	}
+	return c
+}
+
+func cpuNote(c *CPU) string {
+	if c == nil {
+		return ""
+	}
+	s := fmt.Sprintf(", generator %.0f us CPU/req (%.2f cores)", c.GeneratorUSPerReq, c.GeneratorCores)
+	if c.TargetCores > 0 {
+		s += fmt.Sprintf(", target %.0f us CPU/req (%.2f cores)", c.TargetUSPerReq, c.TargetCores)
+	}
+	return s
 }

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // service speaks the HTTP contract of /work/shared/SPEC.md (our server).
@@ -22,9 +23,10 @@ type service struct {
 	device        bool   // send a device fingerprint on create and refresh
 	runID         string // keeps user ids of reruns against one store apart
 	client        *http.Client
-	seedN         int // sessions seeded for introspect, list, refresh and mixed
-	seedC         int // concurrency of seeding
-	revokePool    int // sessions created before each revoke level
+	seedN         int           // sessions seeded for introspect, list, refresh and mixed
+	seedC         int           // concurrency of seeding
+	revokePool    int           // sessions created before each revoke level
+	revokeSeed    time.Duration // at most this long creating them
 
 	seedOnce sync.Once
 	seedErr  error
@@ -79,8 +81,19 @@ func (s *service) create(ctx context.Context, rq *requester, user string) (call,
 // seed creates n sessions at concurrency conc and fails on the first error,
 // naming the status and the error code of the answer (never a token).
 func (s *service) seed(ctx context.Context, n, conc int) ([]*slot, error) {
+	return s.seedWithin(ctx, n, conc, 0)
+}
+
+// seedWithin is seed bounded in time: when budget (> 0) runs out it returns
+// the sessions created so far (at least one), so that a slow server cannot
+// stretch a run without bound.
+func (s *service) seedWithin(ctx context.Context, n, conc int, budget time.Duration) ([]*slot, error) {
 	if conc < 1 {
 		conc = 1
+	}
+	var stopAt time.Time
+	if budget > 0 {
+		stopAt = time.Now().Add(budget)
 	}
 	out := make([]*slot, n)
 	var (
@@ -96,7 +109,11 @@ func (s *service) seed(ctx context.Context, n, conc int) ([]*slot, error) {
 		go func(w int) {
 			defer wg.Done()
 			rq := &requester{client: s.client}
+			defer rq.close()
 			for {
+				if !stopAt.IsZero() && time.Now().After(stopAt) {
+					return
+				}
 				i := int(next.Add(1)) - 1
 				if i >= n || ctx.Err() != nil {
 					return
@@ -117,7 +134,16 @@ func (s *service) seed(ctx context.Context, n, conc int) ([]*slot, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	return out, nil
+	created := out[:0]
+	for _, sl := range out {
+		if sl != nil {
+			created = append(created, sl)
+		}
+	}
+	if len(created) == 0 {
+		return nil, fmt.Errorf("loadgen: seeding created no session within %v", budget)
+	}
+	return created, nil
 }
 
 // describeFailure explains a failed setup call without echoing secrets: the
@@ -231,6 +257,9 @@ type workers struct {
 }
 
 func (w *workers) reset(n int, client *http.Client) {
+	for _, r := range w.rq {
+		r.close()
+	}
 	w.rq = make([]*requester, n)
 	for i := range w.rq {
 		w.rq[i] = &requester{client: client}
@@ -367,7 +396,7 @@ func (sc *revokeScenario) Prepare(ctx context.Context, n int) error {
 	if size < n {
 		size = n
 	}
-	pool, err := sc.svc.seed(ctx, size, sc.svc.seedC)
+	pool, err := sc.svc.seedWithin(ctx, size, sc.svc.seedC, sc.svc.revokeSeed)
 	if err != nil {
 		return err
 	}

@@ -50,6 +50,17 @@ type Level struct {
 	Latency     Latency           `json:"latency_ms"`
 	Ops         map[string]OpStat `json:"ops"`
 	Memory      *Memory           `json:"memory,omitempty"`
+	CPU         *CPU              `json:"cpu,omitempty"`
+}
+
+// CPU is processor time spent during the measured part of a level, per
+// successful-or-not request and in cores (CPU seconds per wall second). On
+// a shared machine the generator's share is what the target did not get.
+type CPU struct {
+	GeneratorUSPerReq float64 `json:"generator_us_per_req"`
+	GeneratorCores    float64 `json:"generator_cores"`
+	TargetUSPerReq    float64 `json:"target_us_per_req,omitempty"` // with -pid; 10 ms tick resolution
+	TargetCores       float64 `json:"target_cores,omitempty"`
 }
 
 // OpStat is one operation kind within a level (the mixed profile has four).
@@ -147,15 +158,21 @@ func formatErrors(m map[string]uint64) string {
 }
 
 // tableHeader and tableRow render the human table shared by run and summary.
-const tableHeader = "label\tscenario\top\tconc\treq/s\tok\tp50 ms\tp99 ms\tp99.9 ms\tmax ms\terrors\tpeak RSS MiB\t"
+const tableHeader = "label\tscenario\top\tconc\tstop\treq/s\tok\tp50 ms\tp99 ms\tp99.9 ms\tmax ms\terrors\tpeak RSS MiB\ttarget CPU us/req\tgen CPU us/req\t"
 
-func tableRow(w io.Writer, label, scenario, op string, conc int, rps float64, ok uint64, l Latency, errs map[string]uint64, mem *Memory) {
-	rss := "-"
+func tableRow(w io.Writer, label, scenario, op string, conc int, stop string, rps float64, ok uint64, l Latency, errs map[string]uint64, mem *Memory, cpu *CPU) {
+	rss, tcpu, gcpu := "-", "-", "-"
 	if mem != nil {
 		rss = fmt.Sprintf("%.1f", mem.PeakRSSMiB)
 	}
-	fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%.0f\t%d\t%.3f\t%.3f\t%.3f\t%.3f\t%s\t%s\t\n",
-		label, scenario, op, conc, rps, ok, l.P50, l.P99, l.P999, l.Max, formatErrors(errs), rss)
+	if cpu != nil {
+		gcpu = fmt.Sprintf("%.0f", cpu.GeneratorUSPerReq)
+		if cpu.TargetCores > 0 {
+			tcpu = fmt.Sprintf("%.0f", cpu.TargetUSPerReq)
+		}
+	}
+	fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\t%.0f\t%d\t%.3f\t%.3f\t%.3f\t%.3f\t%s\t%s\t%s\t%s\t\n",
+		label, scenario, op, conc, stop, rps, ok, l.P50, l.P99, l.P999, l.Max, formatErrors(errs), rss, tcpu, gcpu)
 }
 
 // writeTable prints every level of the reports, with one line per
@@ -165,7 +182,7 @@ func writeTable(out io.Writer, reports []*Report) {
 	fmt.Fprintln(w, tableHeader)
 	for _, r := range reports {
 		for _, lv := range r.Levels {
-			tableRow(w, r.Label, r.Scenario, "all", lv.Concurrency, lv.RPS, lv.OK, lv.Latency, lv.Errors, lv.Memory)
+			tableRow(w, r.Label, r.Scenario, "all", lv.Concurrency, stopShort[lv.Stopped], lv.RPS, lv.OK, lv.Latency, lv.Errors, lv.Memory, lv.CPU)
 			if len(lv.Ops) > 1 {
 				names := make([]string, 0, len(lv.Ops))
 				for n := range lv.Ops {
@@ -174,13 +191,18 @@ func writeTable(out io.Writer, reports []*Report) {
 				sort.Strings(names)
 				for _, n := range names {
 					o := lv.Ops[n]
-					tableRow(w, "", "", n, lv.Concurrency, o.RPS, o.OK, o.Latency, o.Errors, nil)
+					tableRow(w, "", "", n, lv.Concurrency, "", o.RPS, o.OK, o.Latency, o.Errors, nil, nil)
 				}
 			}
 		}
 	}
 	w.Flush()
 }
+
+// stopShort abbreviates why a level ended: its duration ran out ("time"),
+// its step budget (-n, "count"), its pool ("pool", revoke), or it was
+// interrupted ("cancel").
+var stopShort = map[string]string{"duration": "time", "max_requests": "count", "exhausted": "pool", "canceled": "cancel"}
 
 func writeJSON(path string, v any) error {
 	b, err := json.MarshalIndent(v, "", "  ")

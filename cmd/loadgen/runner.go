@@ -97,6 +97,9 @@ type RunConfig struct {
 	Warmup time.Duration
 	// Timeout is the hard limit on a single request.
 	Timeout time.Duration
+	// OnMeasure, when set, is called once when the measured part begins
+	// (after the warm-up); run returns only after it has returned.
+	OnMeasure func()
 }
 
 // LevelStats is the merged outcome of one concurrency level.
@@ -125,6 +128,19 @@ func run(ctx context.Context, sc Scenario, cfg RunConfig) (*LevelStats, error) {
 	)
 	budget.Store(cfg.MaxSteps)
 	recs := make([]*Recorder, cfg.Concurrency)
+	if cfg.OnMeasure != nil {
+		if cfg.Warmup <= 0 {
+			cfg.OnMeasure()
+		} else {
+			fired := make(chan struct{})
+			t := time.AfterFunc(cfg.Warmup, func() { cfg.OnMeasure(); close(fired) })
+			defer func() {
+				if !t.Stop() {
+					<-fired
+				}
+			}()
+		}
+	}
 	begin := time.Now()
 	measureFrom := begin.Add(cfg.Warmup)
 	stopAt := measureFrom.Add(cfg.Duration)

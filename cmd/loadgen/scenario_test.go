@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -418,5 +420,29 @@ func TestTokenCommand(t *testing.T) {
 	defer h.mu.Unlock()
 	if !h.tokens[strings.TrimSpace(out.String())] {
 		t.Fatalf("printed %q, not a Hydra token", out.String())
+	}
+}
+
+func TestSeedWithinStopsInTime(t *testing.T) {
+	t.Parallel()
+	fake, _ := newFakeSessiond(t, testAdmin, testIntro)
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(20 * time.Millisecond)
+		fake.create(w, r)
+	}))
+	defer slow.Close()
+	svc := testService(slow.URL, testIntro)
+	start := time.Now()
+	got, err := svc.seedWithin(context.Background(), 1000, 2, 100*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) == 0 || len(got) > 40 || time.Since(start) > 2*time.Second {
+		t.Fatalf("%d sessions in %v", len(got), time.Since(start))
+	}
+	for _, sl := range got {
+		if sl == nil || sl.refresh == "" {
+			t.Fatal("a returned slot is empty")
+		}
 	}
 }

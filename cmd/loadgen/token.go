@@ -43,7 +43,9 @@ func cmdToken(ctx context.Context, args []string, stdout io.Writer) error {
 		return err
 	}
 	svc := sc.(*introspectScenario).svc
-	c, sl := svc.create(ctx, &requester{client: client}, svc.newUser("t", 0))
+	rq := &requester{client: client}
+	defer rq.close()
+	c, sl := svc.create(ctx, rq, svc.newUser("t", 0))
 	if sl == nil {
 		return describeFailure("POST /api/sessions", c, http.StatusCreated)
 	}

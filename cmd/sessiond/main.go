@@ -57,6 +57,7 @@ func listenAddr(getenv func(string) string) string {
 // gracefully. ready, when not nil, receives the bound address once the
 // server accepts connections (tests).
 func run(ctx context.Context, getenv func(string) string, stdout io.Writer, log *slog.Logger, ready chan<- string) error {
+	slog.SetDefault(log) // the App logs through the default logger
 	app := httpapi.Default()
 	if err := app.Init(ctx); err != nil {
 		var ce *httpapi.ConfigError
@@ -67,9 +68,10 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, log 
 		// and every request retries.
 		log.Warn("sessiond: the KV store does not answer yet; serving anyway", "err", err.Error())
 	}
-	startupNotes(app, getenv, log)
-
 	addr := listenAddr(getenv)
+	if cfg, ok := app.Config(); ok {
+		addr = cfg.Addr
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s (set PORT or ADDR): %w", addr, err)

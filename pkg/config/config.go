@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"fmt"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -17,7 +18,9 @@ import (
 // environment by Load. Every field below names its variable and default;
 // the table in SPEC.md is the contract. A Config is read-only after Load
 // and safe to share. Printing it (fmt, log/slog, encoding/json) never shows
-// a secret: see String.
+// a secret: see String. Compare presented bearer secrets with the fields in
+// constant time (hash both, then crypto/subtle), and treat an empty field
+// as "refuse everyone".
 type Config struct {
 	// Issuer is the iss claim of access tokens. SESSION_ISSUER, default
 	// "http://localhost:3000". An absolute http or https URL, used as given.
@@ -78,11 +81,11 @@ type Config struct {
 
 	// AdminKey is the bearer secret of trusted back ends. SESSION_ADMIN_KEY,
 	// default unset (admin calls refused); when set, at least 16 bytes.
-	AdminKey Secret
+	AdminKey string
 
 	// IntrospectKey is the bearer secret of resource servers (introspection
 	// only). SESSION_INTROSPECT_KEY, default unset; when set, >= 16 bytes.
-	IntrospectKey Secret
+	IntrospectKey string
 
 	// EncryptionKey (32 bytes) encrypts upstream tokens at rest and keys the
 	// refresh-token MACs (token.NewRefreshKeys). SESSION_ENCRYPTION_KEY:
@@ -109,12 +112,12 @@ type Config struct {
 
 	// CronSecret authenticates Vercel's cron calls (Authorization: Bearer).
 	// CRON_SECRET, default unset (cron refused); when set, >= 16 bytes.
-	CronSecret Secret
+	CronSecret string
 
 	// OIDCIssuer is the upstream provider; discovery is at
 	// OIDCIssuer + "/.well-known/openid-configuration". OIDC_ISSUER, default
-	// unset (no upstream). An absolute http(s) URL, used exactly as given
-	// (it must equal the provider's "issuer").
+	// unset (no upstream). An absolute https URL (http only for a loopback
+	// host), used exactly as given: it must equal the provider's "issuer".
 	OIDCIssuer string
 
 	// OIDCClientID is this service's client id at the provider.
@@ -123,7 +126,7 @@ type Config struct {
 
 	// OIDCClientSecret is the client secret at the provider. OIDC_CLIENT_SECRET,
 	// default unset (a public client using PKCE only).
-	OIDCClientSecret Secret
+	OIDCClientSecret string
 
 	// OIDCRedirectURIs are the redirect URIs a code exchange may name.
 	// OIDC_REDIRECT_URIS: comma-separated absolute URIs without fragment,
@@ -131,7 +134,7 @@ type Config struct {
 	OIDCRedirectURIs []string
 
 	// UpstreamRefreshWindow: upstream tokens are refreshed this long before
-	// they expire. UPSTREAM_REFRESH_WINDOW, default 5m; >= 0.
+	// they expire. UPSTREAM_REFRESH_WINDOW, default 5m; > 0.
 	UpstreamRefreshWindow time.Duration
 
 	// CookieMode makes the refresh token travel only in a __Host- cookie,
@@ -234,7 +237,7 @@ func Load(getenv func(string) string) (*Config, error) {
 	c.CookieMode = e.boolean("SESSION_COOKIE_MODE", false)
 
 	c.loadOIDC(e)
-	c.UpstreamRefreshWindow = e.duration("UPSTREAM_REFRESH_WINDOW", DefaultUpstreamRefreshWindow, 0)
+	c.UpstreamRefreshWindow = e.duration("UPSTREAM_REFRESH_WINDOW", DefaultUpstreamRefreshWindow, 1)
 
 	c.Addr = DefaultAddr
 	if addr := e.get("ADDR"); addr != "" {
@@ -288,7 +291,7 @@ func (c *Config) loadKeys(e *env) {
 	if v := e.get(enc); v != "" {
 		b, ok := decodeKey(v)
 		switch {
-		case !ok && len(v) == 64 && isHex(v):
+		case len(v) == 64 && isHex(v): // valid base64 too, but of 48 bytes
 			e.fail(enc, "looks like hex; give the 32 bytes in base64 (openssl rand -base64 32)")
 		case !ok:
 			e.fail(enc, "not valid base64 (openssl rand -base64 32)")
@@ -321,7 +324,7 @@ func keyReason(err error) string {
 func (c *Config) loadOIDC(e *env) {
 	c.OIDCIssuer = e.get("OIDC_ISSUER")
 	c.OIDCClientID = e.get("OIDC_CLIENT_ID")
-	c.OIDCClientSecret = Secret(e.get("OIDC_CLIENT_SECRET"))
+	c.OIDCClientSecret = e.get("OIDC_CLIENT_SECRET")
 	for _, u := range e.list("OIDC_REDIRECT_URIS") {
 		if !redirectURI(u) {
 			e.fail("OIDC_REDIRECT_URIS", "%s is not an absolute URI without fragment", show(u))
@@ -346,6 +349,10 @@ func (c *Config) loadOIDC(e *env) {
 	}
 	if _, ok := httpURL(c.OIDCIssuer); !ok {
 		e.fail("OIDC_ISSUER", "%s is not an absolute http(s) URL without query or fragment", show(c.OIDCIssuer))
+	} else if u, _ := url.Parse(c.OIDCIssuer); u.Scheme != "https" && !isLoopback(u.Hostname()) {
+		// The provider's keys and tokens travel over this; plain http only
+		// for a provider on this machine (tests, local mocks).
+		e.fail("OIDC_ISSUER", "%s must be https (http only for localhost)", show(c.OIDCIssuer))
 	}
 	if c.OIDCClientID == "" {
 		e.fail("OIDC_CLIENT_ID", "required when OIDC_ISSUER is set")
@@ -383,6 +390,9 @@ func (c *Config) Warnings() []string {
 	var w []string
 	for _, name := range c.GeneratedKeys {
 		w = append(w, fmt.Sprintf("%s is not set: generated a random one for this process (development only; tokens will not survive a restart)", name))
+	}
+	if c.VercelEnv != "" && c.Issuer == DefaultIssuer {
+		w = append(w, "SESSION_ISSUER is not set: access tokens carry iss="+DefaultIssuer+" on a Vercel deployment")
 	}
 	if c.RateLimitScale == 0 {
 		w = append(w, "SESSION_RATE_LIMIT_SCALE=0: rate limiting is off (load tests only)")

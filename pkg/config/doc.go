@@ -9,8 +9,7 @@
 //
 // Secrets never leave the package in text: error lines do not quote them,
 // and printing a Config (fmt, log/slog, encoding/json) shows "set", "unset"
-// or "generated" in their place, and signing keys as their public kid. The
-// bearer secrets have type Secret, whose Matches compares in constant time.
+// or "generated" in their place, and signing keys as their public kid.
 //
 // Keys: SESSION_JWT_PRIVATE_KEY and SESSION_ENCRYPTION_KEY are required when
 // VERCEL_ENV is set. Elsewhere (local development, tests) missing ones are

@@ -35,7 +35,7 @@ func show(v string) string {
 	return strconv.Quote(v)
 }
 
-// durationAtLeast parses a Go duration; min is the smallest accepted value
+// duration parses a Go duration; min is the smallest accepted value
 // (1ns for "must be > 0", 0 for "may be 0").
 func (e *env) duration(name string, def, min time.Duration) time.Duration {
 	v := e.get(name)
@@ -141,13 +141,13 @@ func (e *env) list(name string) []string {
 
 // secret reads a bearer secret: unset is allowed (the feature is off), set
 // means at least 16 bytes. The value never appears in an error.
-func (e *env) secret(name string) Secret {
+func (e *env) secret(name string) string {
 	v := e.get(name)
 	if v != "" && len(v) < minSecretLen {
 		e.fail(name, "shorter than %d bytes; use a long random value (e.g. openssl rand -base64 32)", minSecretLen)
 		return ""
 	}
-	return Secret(v)
+	return v
 }
 
 // minSecretLen is the shortest accepted bearer secret: 16 random bytes is
@@ -244,4 +244,13 @@ func listenAddr(v string) bool {
 	}
 	n, err := strconv.Atoi(port)
 	return err == nil && n >= 0 && n <= 65535
+}
+
+// isLoopback reports whether host is localhost or a loopback IP.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

@@ -19,8 +19,8 @@ type setting struct{ name, value string }
 
 func (c Config) settings() []setting {
 	generated := func(name string) bool { return contains(c.GeneratedKeys, name) }
-	secret := func(s Secret) string {
-		if s.IsSet() {
+	secret := func(s string) string {
+		if s != "" {
 			return "set"
 		}
 		return "unset"

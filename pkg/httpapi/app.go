@@ -37,12 +37,14 @@ type App struct {
 	openStore    func(getenv func(string) string) (kv.Client, kv.Info, error)
 	injected     bool // the store came from WithStore: not ours to close
 	configure    func(*config.Config)
+	tweak        func(*session.Config)
 
-	mu       sync.Mutex // serializes builds
-	st       atomic.Pointer[state]
-	fatal    error // a configuration error: permanent, answered with 503
-	warnOnce sync.Once
-	devOnce  sync.Once
+	mu      sync.Mutex // serializes builds
+	st      atomic.Pointer[state]
+	fatal   error // a configuration error: permanent, answered with 503
+	devOnce sync.Once
+
+	authzEndpoint string // the provider's, for /dev/config (guarded by mu)
 }
 
 // state is what a successful build produced.
@@ -55,13 +57,14 @@ type state struct {
 	cors    corsPolicy
 	vercel  bool
 	ownsKV  bool
-	devMode bool // not VERCEL_ENV=production: dev-only routes allowed
+	devMode bool // dev-only routes allowed (see devAllowed)
 }
 
 // Option changes how an App is built.
 type Option func(*App)
 
-// WithLogger sets the logger (default slog.Default()).
+// WithLogger sets the logger (default: slog.Default() at the time of each
+// line, so a program may install its logger after Default was created).
 func WithLogger(l *slog.Logger) Option { return func(a *App) { a.log = l } }
 
 // WithBudget sets the per-request time budget (default DefaultBudget) and
@@ -84,10 +87,14 @@ func WithStore(store kv.Client, info kv.Info) Option {
 // Manager is built (tests: a key prefix, a clock).
 func WithConfig(f func(*config.Config)) Option { return func(a *App) { a.configure = f } }
 
+// WithSessionConfig lets tests adjust the Manager's configuration (key
+// prefix on a shared Redis, clock, limits).
+func WithSessionConfig(f func(*session.Config)) Option { return func(a *App) { a.tweak = f } }
+
 // New returns an App that reads its configuration through getenv (os.Getenv
 // in production). Nothing is built until the first request or Init.
 func New(getenv func(string) string, opts ...Option) *App {
-	a := &App{getenv: getenv, log: slog.Default(), budget: DefaultBudget, healthBudget: DefaultHealthBudget,
+	a := &App{getenv: getenv, budget: DefaultBudget, healthBudget: DefaultHealthBudget,
 		openStore: kv.Open}
 	for _, o := range opts {
 		o(a)
@@ -107,6 +114,13 @@ func Default() *App {
 	return defaultApp
 }
 
+func (a *App) logger() *slog.Logger {
+	if a.log != nil {
+		return a.log
+	}
+	return slog.Default()
+}
+
 // ConfigError is a configuration the service cannot run with. Its text names
 // the variable and never holds a secret's value.
 type ConfigError struct{ Err error }
@@ -117,8 +131,9 @@ func (e *ConfigError) Unwrap() error { return e.Err }
 // Init builds the App now instead of on the first request and reports what
 // went wrong: a *ConfigError (permanent) or a store error (retried on the
 // next call). cmd/sessiond calls it to fail at start on a bad configuration.
+// Init does not log a configuration error: the caller reports it.
 func (a *App) Init(ctx context.Context) error {
-	_, err := a.state(ctx)
+	_, err := a.build(false)
 	return err
 }
 
@@ -150,9 +165,12 @@ func (a *App) Manager() (*session.Manager, bool) {
 	return st.m, true
 }
 
-// Close releases the store the App opened itself (the embedded one stops).
+// Close releases the store the App opened itself (the embedded one stops
+// and its data is gone). A request after Close builds the App anew.
 func (a *App) Close() error {
-	st := a.st.Load()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	st := a.st.Swap(nil)
 	if st == nil || !st.ownsKV {
 		return nil
 	}
@@ -162,10 +180,14 @@ func (a *App) Close() error {
 // state returns the built state, building it if needed. A store that did
 // not answer is retried on the next call; a configuration error is kept and
 // logged once.
-func (a *App) state(ctx context.Context) (*state, error) {
+func (a *App) state() (*state, error) {
 	if st := a.st.Load(); st != nil {
 		return st, nil
 	}
+	return a.build(true)
+}
+
+func (a *App) build(logFatal bool) (*state, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if st := a.st.Load(); st != nil {
@@ -174,14 +196,16 @@ func (a *App) state(ctx context.Context) (*state, error) {
 	if a.fatal != nil {
 		return nil, a.fatal
 	}
-	st, err := a.build()
+	st, err := a.open()
 	if err != nil {
 		var ce *ConfigError
 		if errors.As(err, &ce) {
 			a.fatal = err
-			a.log.Error("sessiond: bad configuration; every request answers 503 until it is fixed", "err", ce.Err.Error())
-		} else {
-			a.log.Warn("sessiond: start-up failed, retrying on the next request", "err", err.Error())
+		}
+		if ce != nil && logFatal {
+			a.logger().Error("sessiond: bad configuration; every request answers 503 until it is fixed", "err", ce.Err.Error())
+		} else if ce == nil {
+			a.logger().Warn("sessiond: start-up failed, retrying on the next request", "err", err.Error())
 		}
 		return nil, err
 	}
@@ -189,7 +213,7 @@ func (a *App) state(ctx context.Context) (*state, error) {
 	return st, nil
 }
 
-func (a *App) build() (*state, error) {
+func (a *App) open() (*state, error) {
 	cfg, err := config.Load(a.getenv)
 	if err != nil {
 		return nil, &ConfigError{Err: err}
@@ -204,7 +228,11 @@ func (a *App) build() (*state, error) {
 		}
 		return nil, &ConfigError{Err: err}
 	}
-	m, err := session.NewFromConfig(store, cfg)
+	var tweaks []func(*session.Config)
+	if a.tweak != nil {
+		tweaks = append(tweaks, a.tweak)
+	}
+	m, err := session.NewFromConfig(store, cfg, tweaks...)
 	if err != nil {
 		if !a.injected {
 			_ = store.Close()
@@ -212,13 +240,19 @@ func (a *App) build() (*state, error) {
 		return nil, &ConfigError{Err: err}
 	}
 	vercel := a.getenv("VERCEL") == "1" || a.getenv("VERCEL_ENV") != ""
+	// One line per cold start saying which store is used (Info never holds
+	// a token or password), then the configuration's own warnings.
+	a.logger().Info("sessiond: " + info.String())
+	for _, w := range cfg.Warnings() {
+		a.logger().Warn("sessiond: " + w)
+	}
 	return &state{
 		cfg: cfg, store: store, info: info, m: m,
 		ip:      ipPolicy{onVercel: vercel, trustProxy: cfg.TrustProxy},
 		cors:    newCORSPolicy(cfg.AllowedOrigins, cfg.CookieMode),
 		vercel:  vercel,
 		ownsKV:  !a.injected,
-		devMode: a.getenv("VERCEL_ENV") != "production",
+		devMode: devAllowed(cfg.VercelEnv),
 	}, nil
 }
 
@@ -249,7 +283,7 @@ func (a *App) handle(w http.ResponseWriter, r *http.Request, ep endpoint, fn fun
 			if p == http.ErrAbortHandler {
 				panic(p)
 			}
-			a.log.Error("httpapi: panic", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(p))
+			a.logger().Error("httpapi: panic", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(p))
 			writeError(w, &Error{Status: http.StatusInternalServerError, Code: CodeServerError, Description: "internal error"})
 		}
 	}()
@@ -260,7 +294,7 @@ func (a *App) handle(w http.ResponseWriter, r *http.Request, ep endpoint, fn fun
 	ctx, cancel := context.WithTimeout(r.Context(), budget)
 	defer cancel()
 
-	st, err := a.state(ctx)
+	st, err := a.state()
 	if err != nil {
 		// CORS still applies, so a browser can read the 503.
 		if r.Method == http.MethodOptions {
@@ -289,7 +323,7 @@ func (a *App) handle(w http.ResponseWriter, r *http.Request, ep endpoint, fn fun
 	c := &call{app: a, st: st, w: w, r: r, ctx: ctx,
 		client: session.Client{IP: st.ip.clientIP(r), UserAgent: r.UserAgent()}}
 	if err := fn(c); err != nil {
-		fail(w, r, a.log, err)
+		fail(w, r, a.logger(), err)
 	}
 }
 

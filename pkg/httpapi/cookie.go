@@ -50,7 +50,7 @@ func (c *call) insecureDev() bool {
 func (c *call) cookieName() string {
 	if c.insecureDev() {
 		c.app.devOnce.Do(func() {
-			c.app.log.Warn("sessiond: cookie mode over plain HTTP on loopback: using cookie " + DevCookieName +
+			c.app.logger().Warn("sessiond: cookie mode over plain HTTP on loopback: using cookie " + DevCookieName +
 				" without Secure; deployments use " + CookieName)
 		})
 		return DevCookieName
@@ -112,11 +112,33 @@ func (c *call) sameOrigin(origin string) bool {
 	if !ok {
 		return false
 	}
-	scheme := "http"
-	if c.r.TLS != nil || c.st.vercel ||
-		(c.st.ip.trustProxy && strings.EqualFold(c.r.Header.Get("X-Forwarded-Proto"), "https")) {
+	self, ok := normalizeOrigin(c.selfOrigin())
+	return ok && o == self
+}
+
+// selfOrigin is the origin the client used to reach us. On Vercel the edge
+// terminates TLS and sets X-Forwarded-Proto / X-Forwarded-Host itself; the
+// local server trusts them only behind a proxy of its own
+// (SESSION_TRUST_PROXY=1).
+func (c *call) selfOrigin() string {
+	scheme, host := "http", c.r.Host
+	if c.r.TLS != nil {
 		scheme = "https"
 	}
-	self, ok := normalizeOrigin(scheme + "://" + c.r.Host)
-	return ok && o == self
+	if c.st.vercel || c.st.ip.trustProxy {
+		switch strings.ToLower(c.r.Header.Get("X-Forwarded-Proto")) {
+		case "https":
+			scheme = "https"
+		case "http":
+			scheme = "http"
+		default:
+			if c.st.vercel {
+				scheme = "https"
+			}
+		}
+		if h := c.r.Header.Get("X-Forwarded-Host"); h != "" {
+			host = h
+		}
+	}
+	return scheme + "://" + host
 }

@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 	"unicode/utf8"
 )
@@ -119,7 +120,7 @@ func decodeJSON(body []byte, dst any) error {
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(dst); err != nil {
-		return jsonError(err)
+		return jsonError(err, reflect.TypeOf(dst))
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return badRequest("unexpected data after the JSON object")
@@ -129,7 +130,7 @@ func decodeJSON(body []byte, dst any) error {
 
 // jsonError turns a decoding error into a 400 that says what is wrong
 // without echoing the input.
-func jsonError(err error) error {
+func jsonError(err error, dst reflect.Type) error {
 	var (
 		se *json.SyntaxError
 		te *json.UnmarshalTypeError
@@ -139,26 +140,47 @@ func jsonError(err error) error {
 		if te.Field == "" {
 			return badRequest("the request body must be a JSON object")
 		}
+		if isMapField(dst, te.Field) {
+			return badRequest("%s values must be %s", te.Field, jsonTypeName(te.Type.Kind().String()))
+		}
 		return badRequest("%s must be %s", te.Field, jsonTypeName(te.Type.Kind().String()))
 	case errors.As(err, &se):
 		return badRequest("malformed JSON at byte %d", se.Offset)
 	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
 		return badRequest("malformed JSON: unexpected end of body")
 	}
-	var fe *fieldError
-	if errors.As(err, &fe) {
-		return badRequest("%s", fe.Error())
-	}
 	return badRequest("malformed JSON")
 }
 
-// fieldError is returned by our own UnmarshalJSON methods, so the message
-// names the field.
-type fieldError struct {
-	Field, Want string
+// isMapField reports whether the JSON path (dotted, as UnmarshalTypeError
+// gives it) names a map field of t: then the type error is about one of its
+// values, not the map itself.
+func isMapField(t reflect.Type, path string) bool {
+	for _, name := range strings.Split(path, ".") {
+		for t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		if t.Kind() != reflect.Struct {
+			return false
+		}
+		found := false
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if tag == name || (tag == "" && f.Name == name) {
+				t, found = f.Type, true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t.Kind() == reflect.Map
 }
-
-func (e *fieldError) Error() string { return e.Field + " must be " + e.Want }
 
 func jsonTypeName(kind string) string {
 	switch kind {

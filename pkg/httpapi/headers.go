@@ -32,9 +32,9 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	writeRaw(w, status, b)
 }
 
-// writeRaw writes an already encoded JSON body.
+// writeRaw writes an already encoded JSON body, as is (no trailing
+// newline: {"active":false} is exactly those bytes).
 func writeRaw(w http.ResponseWriter, status int, b []byte) {
-	b = append(b, '\n')
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(status)

@@ -23,7 +23,7 @@ type healthResponse struct {
 func (a *App) Health(w http.ResponseWriter, r *http.Request) {
 	a.handle(w, r, healthEndpoint, func(c *call) error {
 		if err := c.st.m.Ping(c.ctx); err != nil {
-			a.log.Warn("httpapi: health: store does not answer", "err", err.Error())
+			a.logger().Warn("httpapi: health: store does not answer", "err", err.Error())
 			w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(unavailableRetry)))
 			writeJSON(w, http.StatusServiceUnavailable, healthResponse{Status: "degraded", KV: "unavailable",
 				Error: CodeUnavailable, Description: "the session store does not answer"})
@@ -33,5 +33,3 @@ func (a *App) Health(w http.ResponseWriter, r *http.Request) {
 		return nil
 	})
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }

@@ -14,10 +14,7 @@ func (a *App) JWKS(w http.ResponseWriter, r *http.Request) {
 	a.handle(w, r, jwksEndpoint, func(c *call) error {
 		w.Header().Set("Cache-Control", "public, max-age=300")
 		w.Header().Del("Pragma")
-		b := c.st.m.JWKS()
-		w.Header().Set("Content-Length", itoa(len(b)))
-		w.WriteHeader(http.StatusOK)
-		_, _ = w.Write(b)
+		writeRaw(w, http.StatusOK, c.st.m.JWKS())
 		return nil
 	})
 }

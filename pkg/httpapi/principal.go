@@ -95,7 +95,7 @@ func (c *call) keyFailure(desc string) error {
 		return err
 	}
 	if err != nil {
-		c.app.log.Warn("httpapi: could not record a key failure", "err", err.Error())
+		c.app.logger().Warn("httpapi: could not record a key failure", "err", err.Error())
 	}
 	return unauthorized("invalid_token", "%s", desc)
 }

@@ -56,6 +56,13 @@ func (c *call) createSession() error {
 	if err != nil {
 		return err
 	}
+	if !present && c.st.cfg.CookieMode && (req.Code != nil || req.IDToken != nil) {
+		// A browser create sets the refresh cookie: same CSRF rule as the
+		// requests that read it.
+		if err := c.checkCSRF(); err != nil {
+			return err
+		}
+	}
 	var iss *session.Issued
 	switch {
 	case present: // the admin key

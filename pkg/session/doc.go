@@ -83,8 +83,8 @@
 //
 // A cold instance pays one more trip per script, once (NOSCRIPT, then
 // EVAL). A refresh that must refresh upstream tokens first costs 3 for the
-// lease holder (the refused run, SET NX, the rotating run; plus the lease
-// release) and the waiting instances poll one HGET per 50 ms: the provider
+// lease holder (the refused run, lease_take.lua, the rotating run; plus
+// the lease release) and the waiting instances poll one HGET per 50 ms: the provider
 // call dominates either way.
 //
 // # Guarantees

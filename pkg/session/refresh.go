@@ -34,6 +34,7 @@ type refreshArgs struct {
 	Up     string  `json:"up,omitempty"`
 	UpX    int64   `json:"upx,omitempty"`
 	UpRot  bool    `json:"uprot,omitempty"`
+	UpSeen int64   `json:"ups,omitempty"`
 	UpSkip bool    `json:"upskip,omitempty"`
 	Hist   int     `json:"hist"`
 	IPK    int     `json:"ipk"`

@@ -144,7 +144,7 @@ func (m *Manager) refreshUpstream(ctx context.Context, sid, sealed string, upx i
 		if err != nil {
 			return release, err
 		}
-		a.Up, a.UpX = s, fresh.Expiry.UnixMilli()
+		a.Up, a.UpX, a.UpSeen = s, fresh.Expiry.UnixMilli(), upx
 		if fresh.Expiry.IsZero() {
 			a.UpX = 0
 		}

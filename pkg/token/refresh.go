@@ -29,7 +29,7 @@ import (
 // "same successor within the grace window" rule of the SPEC). Knowing a
 // token does not let a client compute its successor: that needs nextKey.
 const (
-	refreshPrefix = "rt1."
+	refreshPrefix = "rt1." // exported as RefreshPrefix (accessors.go)
 	sidLen        = 16
 	genLen        = 4
 	secretLen     = 32

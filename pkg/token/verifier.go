@@ -49,11 +49,12 @@ func WithLeeway(d time.Duration) VerifierOption {
 }
 
 // WithCache keeps up to size recently verified tokens, so that verifying the
-// same token again skips signature verification and decoding (about 50µs of
-// Ed25519 work, down to a map lookup). Expiry, nbf and iat are still checked
-// against the clock on every call; iss, aud and the signature cannot change
-// for a given token string. A token enters the cache only after it passed
-// every check. Size <= 0 disables the cache (the default).
+// same token again skips signature verification and decoding (50-100µs of
+// Ed25519 and JSON work on a small server) for a map lookup well under a
+// microsecond; see the package benchmarks. Expiry, nbf and iat are still
+// checked against the clock on every call; iss, aud and the signature
+// cannot change for a given token string. A token enters the cache only
+// after it passed every check. Size <= 0 disables the cache (the default).
 //
 // The cache is split into 16 shards (16 locks); it holds at most
 // max(size, 32) entries. Memory: about size × (token length + 200 bytes),

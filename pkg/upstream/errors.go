@@ -43,7 +43,8 @@ var (
 	ErrNotConfigured = errors.New("upstream: provider not configured")
 
 	// ErrNotSupported: the provider's discovery document does not publish the
-	// endpoint needed (introspection_endpoint, revocation_endpoint).
+	// endpoint needed (introspection_endpoint, revocation_endpoint). Only
+	// Introspect and Revoke return it.
 	ErrNotSupported = errors.New("upstream: not supported by provider")
 
 	// ErrRejected: the provider answered with an OAuth error other than
@@ -69,12 +70,20 @@ func (e *unavailableError) Error() string {
 
 func (e *unavailableError) Unwrap() error { return ErrUnavailable }
 
+// rejectedRetryAfter is the hint for ErrRejected: a misconfigured client
+// does not mend itself within seconds.
+const rejectedRetryAfter = time.Minute
+
 // RetryAfter returns how long the caller should wait before trying again
 // after an ErrUnavailable: the provider's own Retry-After when it sent one,
-// else the next backoff delay the retry policy would have used. It is at
-// least one second for any ErrUnavailable (a Retry-After header counts whole
-// seconds), and 0 for any other error.
+// else the next backoff delay the retry policy would have used; it is at
+// least one second (a Retry-After header counts whole seconds). For
+// ErrRejected, which the service also answers with 503, it is one minute.
+// For any other error it is 0.
 func RetryAfter(err error) time.Duration {
+	if errors.Is(err, ErrRejected) {
+		return rejectedRetryAfter
+	}
 	var ue *unavailableError
 	if errors.As(err, &ue) {
 		if ue.retryAfter < time.Second {

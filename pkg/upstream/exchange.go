@@ -2,7 +2,6 @@ package upstream
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"golang.org/x/oauth2"
@@ -105,5 +104,3 @@ func (p *Provider) oauthConfig(s *state) *oauth2.Config {
 func (p *Provider) clientContext(ctx context.Context) context.Context {
 	return context.WithValue(ctx, oauth2.HTTPClient, p.cfg.HTTPClient)
 }
-
-var errNoRefreshToken = errors.New("upstream: no refresh token")

@@ -1,7 +1,11 @@
 package upstream
 
 import (
+	"context"
 	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -93,4 +97,52 @@ func FuzzJWTExpiry(f *testing.F) {
 		}
 		_ = NeedsRefresh(Tokens{RefreshToken: "r", Expiry: exp}, time.Now(), 0)
 	})
+}
+
+func TestAlgorithmsPinned(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		published []string
+		want      string
+	}{
+		{nil, "RS256"},
+		{[]string{"RS256", "ES256"}, "RS256,ES256"},
+		{[]string{"HS256", "none", "EdDSA"}, "EdDSA"},
+		{[]string{"HS256", "none"}, ""},
+	} {
+		got := strings.Join(metadata{IDTokenSigningAlgs: tc.published}.algorithms(), ",")
+		if got != tc.want {
+			t.Errorf("algorithms(%v) = %q, want %q", tc.published, got, tc.want)
+		}
+	}
+	// A provider publishing only algorithms we refuse to verify makes ID
+	// token logins unavailable (503), not a 401 for the user or a 500.
+	p, err := New(Config{Issuer: "https://op.example.test", ClientID: "c"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = p.verify(context.Background(), &state{}, "a.b.c", "")
+	if !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("got %v, want ErrUnavailable", err)
+	}
+}
+
+func TestRetryAfterHints(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		err  error
+		want time.Duration
+	}{
+		{unavailable(0, "x"), time.Second},
+		{unavailable(1500*time.Millisecond, "x"), 1500 * time.Millisecond},
+		{fmt.Errorf("wrapped: %w", unavailable(7*time.Second, "x")), 7 * time.Second},
+		{ErrUnavailable, time.Second},
+		{fmt.Errorf("%w: invalid_client (HTTP 401)", ErrRejected), time.Minute},
+		{ErrInvalidGrant, 0},
+		{nil, 0},
+	} {
+		if got := RetryAfter(tc.err); got != tc.want {
+			t.Errorf("RetryAfter(%v) = %v, want %v", tc.err, got, tc.want)
+		}
+	}
 }

@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -198,5 +197,3 @@ func assertNoSecret(t *testing.T, err error, secrets ...string) {
 		}
 	}
 }
-
-var _ = atomic.Int32{}

@@ -8,6 +8,8 @@ import (
 	"golang.org/x/oauth2"
 )
 
+var errNoRefreshToken = errors.New("upstream: no refresh token")
+
 // Refresh runs the refresh grant (RFC 6749 §6) with refreshToken and
 // returns the new tokens. Transient failures are retried with backoff and
 // full jitter within Config.Retry; invalid_grant is never retried and comes

@@ -54,7 +54,8 @@ func (p *Provider) VerifyIDToken(ctx context.Context, rawIDToken, nonce string) 
 
 func (p *Provider) verify(ctx context.Context, s *state, raw, nonce string) (Identity, error) {
 	if len(s.algs) == 0 {
-		return Identity{}, fmt.Errorf("%w: the provider publishes no ID token algorithm we verify", ErrNotSupported)
+		// A provider problem, not the user's: no token of it can be checked.
+		return Identity{}, unavailable(0, "the provider publishes no ID token signing algorithm we verify (only HMAC or none?)")
 	}
 	if raw == "" {
 		return Identity{}, fmt.Errorf("%w: empty", ErrInvalidToken)

@@ -156,6 +156,18 @@ test('listSessions returns the caller\'s sessions with the bearer', async (t) =>
   assert.match(server.requestsTo('/api/sessions')[0].headers.get('Authorization'), /^Bearer /);
 });
 
+test('listSessions on a session ended elsewhere rejects with signed_out, not a bare 401', async (t) => {
+  const { server, client } = setup('token');
+  t.after(() => client.close());
+  client.setSession(server.createSession('alice'));
+  server.endSession(client.snapshot().sessionId);
+  const err = await client.listSessions().catch((e) => e);
+  assert.ok(err instanceof SessionError);
+  assert.equal(err.code, 'signed_out');
+  assert.equal(err.reason, 'invalid_grant');
+  assert.equal(client.snapshot().status, 'signed-out');
+});
+
 test('endSession deletes another session; ending the current one is a logout', async (t) => {
   const { server, client } = setup('token');
   t.after(() => client.close());

@@ -24,7 +24,7 @@ function tabs(n, { mode, locks, server, wrap, ...extra }) {
         channelName,
         device: null,
         peerTimeoutMs: 200,
-        electionWindowMs: 60,
+        electionWindowMs: 100,
         ...extra,
       }),
     );
@@ -135,6 +135,28 @@ for (const mode of ['cookie', 'token']) {
     assert.equal(server.refreshRequests, 2);
   });
 }
+
+test('election: when the leader fails, the follower goes on at once instead of waiting out its timeout', async (t) => {
+  const clock = new FakeClock();
+  const server = new FakeServer({ mode: 'cookie', ttl: 900, origin: BASE });
+  const list = tabs(2, { mode: 'cookie', locks: null, server, now: clock.now, timers: clock, peerResultTimeoutMs: 60_000 });
+  t.after(() => list.forEach((c) => c.close()));
+  list[0].setSession(server.createSession('alice'));
+  await until(() => list[1].snapshot().status === 'signed-in', 'tab 1 to adopt');
+
+  server.failRefresh({ status: 403, body: { error: 'forbidden' } }); // whoever leads is refused
+  const outcomes = list.map((c) => c.refresh().then(() => 'ok', (e) => e.code));
+  const settled = [false, false];
+  outcomes.forEach((p, i) => p.then(() => (settled[i] = true)));
+  for (let i = 0; i < 10 && !settled.every(Boolean); i++) {
+    await flush();
+    await clock.advance(250); // election window, then the follower's peer query
+  }
+  assert.deepEqual(settled, [true, true], 'both settled within 2.5 s of fake time, far below the 60 s follower timeout');
+  assert.deepEqual((await Promise.all(outcomes)).sort(), ['forbidden', 'ok']);
+  assert.equal(server.refreshRequests, 2);
+  assert.equal(server.rotations, 1);
+});
 
 test('without any cross-tab mechanism each tab refreshes (the control case)', async (t) => {
   const server = new FakeServer({ mode: 'cookie', ttl: 900, origin: BASE });

@@ -11,6 +11,7 @@
 --   thr     device similarity below which device.mismatch is written
 --   upw     upstream refresh window ms
 --   up, upx a freshly refreshed sealed upstream blob and its expiry ms (optional)
+--   ups     the upstream expiry ms the caller saw before refreshing (with up)
 --   upskip  true: rotate even though the upstream token is in its window
 --   hist    max refresh history entries kept; ipk  max IPs kept in history
 -- Returns one of:
@@ -46,6 +47,13 @@ local gen = tonumber(s.gen)
 -- derives it from the presented token) and the same access token (same
 -- generation, same issue time): nothing changes, no second live successor.
 if A.gen == gen - 1 and A.h == s.ph and NOW <= tonumber(s.pu) and A.nh == s.rh then
+  -- A lease holder whose waiters gave up and rotated without it still
+  -- stores what the provider gave it, unless someone stored newer tokens.
+  if A.up and tonumber(s.upx or '0') == A.ups then
+    redis.call('HSET', k, 'up', A.up, 'upx', int(A.upx))
+    audit('upstream.refreshed', s.uid, sid, nil, {rotated = A.uprot and true or false, late = true})
+    if A.uprot then audit('upstream.rotated', s.uid, sid, nil, nil) end
+  end
   succeed()
   return {'ok', gen, tonumber(s.rot), s.uid, deadline(s), s.sc or '', 0}
 end
