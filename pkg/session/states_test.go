@@ -92,17 +92,18 @@ func TestStateTransitions(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newEnv(t, tc.cfg)
-			is := e.create(t, "fsm-user")
-			for _, s := range tc.steps {
-				_ = s(t, e, is)
-			}
-			if got := e.state(t, is.Session.ID); got != tc.want {
-				t.Fatalf("state = %q, want %q", got, tc.want)
-			}
-			if tc.want != StateActive && e.active(t, is.AccessToken) {
-				t.Fatal("access token active in a non-active state")
-			}
+			eachStore(t, tc.cfg, func(t *testing.T, e *env) {
+				is := e.create(t, "fsm-user")
+				for _, s := range tc.steps {
+					_ = s(t, e, is)
+				}
+				if got := e.state(t, is.Session.ID); got != tc.want {
+					t.Fatalf("state = %q, want %q", got, tc.want)
+				}
+				if tc.want != StateActive && e.active(t, is.AccessToken) {
+					t.Fatal("access token active in a non-active state")
+				}
+			})
 		})
 	}
 }
