@@ -59,10 +59,9 @@ func (m *Manager) Cleanup(ctx context.Context) (*CleanupResult, error) {
 		if err != nil {
 			return out(err)
 		}
-		n := int(num(reply, 2))
-		res.SessionsEnded += n
-		if n < cleanupBatch {
-			break
+		res.SessionsEnded += int(num(reply, 2))
+		if num(reply, 3) < cleanupBatch {
+			break // the live set holds no more entries past their deadline
 		}
 	}
 

@@ -161,3 +161,23 @@ func TestCleanupPrunesAuditPastRetention(t *testing.T) {
 		}
 	}
 }
+
+// More expired sessions than one batch: one run ends them all, batch by batch.
+func TestCleanupBatches(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.IdleTimeout = time.Hour; c.MaxPerUser = 1000 })
+	const n = 2*cleanupBatch + 50
+	for i := 0; i < n; i++ {
+		e.create(t, "batch-user-"+itoa(i%7))
+	}
+	e.clk.Add(2 * time.Hour)
+	res, err := e.Cleanup(e.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.SessionsEnded != n || !res.Complete {
+		t.Fatalf("cleanup = %+v, want %d sessions ended", res, n)
+	}
+	if v, _ := e.tr.Client.Do(e.ctx, "ZCARD", e.cfg.KeyPrefix+"live"); v != int64(0) {
+		t.Fatalf("live set still holds %v", v)
+	}
+}
