@@ -4,8 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sessionkit/sessiond/pkg/kv"
@@ -76,7 +76,17 @@ type AuditPage struct {
 	Next   *string      `json:"next"`
 }
 
-var streamID = regexp.MustCompile(`^[0-9]{1,20}-[0-9]{1,20}$`)
+// parseStreamID reads a stream id "<ms>-<seq>", both parts uint64, as
+// Redis does; anything else is not a cursor we handed out.
+func parseStreamID(id string) (ms, seq uint64, ok bool) {
+	a, b, found := strings.Cut(id, "-")
+	if !found || a == "" || b == "" || a[0] == '+' || b[0] == '+' {
+		return 0, 0, false
+	}
+	ms, err1 := strconv.ParseUint(a, 10, 64)
+	seq, err2 := strconv.ParseUint(b, 10, 64)
+	return ms, seq, err1 == nil && err2 == nil
+}
 
 // Audit returns one page of the audit trail in one KV round trip.
 func (m *Manager) Audit(ctx context.Context, q AuditQuery) (*AuditPage, error) {
@@ -88,8 +98,12 @@ func (m *Manager) Audit(ctx context.Context, q AuditQuery) (*AuditPage, error) {
 	}
 	end := "+"
 	if q.Before != "" {
-		if !streamID.MatchString(q.Before) {
+		ms, seq, ok := parseStreamID(q.Before)
+		if !ok {
 			return nil, &InvalidRequestError{Field: "before", Reason: "is not a cursor from a previous page"}
+		}
+		if ms == 0 && seq == 0 {
+			return &AuditPage{Events: []AuditEvent{}}, nil // nothing is older than the first possible id
 		}
 		end = "(" + q.Before
 	}

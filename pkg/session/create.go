@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -182,8 +183,10 @@ func validUserID(uid string) error {
 		return &InvalidRequestError{Field: "user_id", Reason: "is not valid UTF-8"}
 	}
 	for _, r := range uid {
-		if unicode.IsControl(r) {
-			return &InvalidRequestError{Field: "user_id", Reason: "contains a control character"}
+		// Control and format characters (NUL, newlines, bidi overrides such
+		// as U+202E) would let an id forge how audit lines and admin UIs look.
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			return &InvalidRequestError{Field: "user_id", Reason: "contains a control or format character"}
 		}
 	}
 	return nil
@@ -209,6 +212,8 @@ func validMetadataEntry(k string, v *string) error {
 		return &InvalidRequestError{Field: "metadata", Reason: fmt.Sprintf("key longer than %d bytes", MaxMetadataKeyLen)}
 	case !utf8.ValidString(k):
 		return &InvalidRequestError{Field: "metadata", Reason: "key is not valid UTF-8"}
+	case strings.IndexFunc(k, func(r rune) bool { return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) }) >= 0:
+		return &InvalidRequestError{Field: "metadata", Reason: "key contains a control or format character"}
 	case v != nil && len(*v) > MaxMetadataValueLen:
 		return &InvalidRequestError{Field: "metadata." + k, Reason: fmt.Sprintf("value longer than %d bytes", MaxMetadataValueLen)}
 	case v != nil && !utf8.ValidString(*v):

@@ -64,3 +64,20 @@ func FuzzRefreshToken(f *testing.F) {
 		}
 	})
 }
+
+// FuzzAuditCursor: whatever a client sends as before=, the store never
+// sees a cursor it refuses: Audit answers a page or *InvalidRequestError.
+func FuzzAuditCursor(f *testing.F) {
+	e := newEnv(f, nil)
+	e.create(f, "cursor")
+	for _, s := range []string{"0-0", "1-1", "99999999999999999999-1", "18446744073709551615-18446744073709551615", "-1", "1-", "+1-1", "1-2-3", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, before string) {
+		_, err := e.Audit(e.ctx, AuditQuery{Before: before})
+		var ire *InvalidRequestError
+		if err != nil && !errors.As(err, &ire) {
+			t.Fatalf("Audit(before=%q): %v", before, err)
+		}
+	})
+}

@@ -144,8 +144,10 @@ local function fail()
     local k = P .. 'lf:' .. f.k
     local n = redis.call('HINCRBY', k, 'n', 1)
     if n >= f.th then
-      local d = math.min(f.c, f.b * 2 ^ (n - f.th))
-      d = math.max(1000, math.floor(d / 2 + d / 2 * f.j))
+      -- Jitter first, then the cap: each lockout is then never shorter than
+      -- the one before, the cap included.
+      local d = f.b * 2 ^ (n - f.th)
+      d = math.min(f.c, math.max(1000, math.floor(d / 2 + d / 2 * f.j)))
       redis.call('HSET', k, 'until', int(NOW + d))
       audit_sampled('rate_limit.lockout', f.k, {rule = f.r, key = f.k, failures = n, lockout_ms = d})
     end
