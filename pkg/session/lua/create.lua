@@ -41,26 +41,10 @@ local idl = math.min(NOW + A.idle, abs)
 local f = {'uid', uid, 'st', 'active', 'ca', int(NOW), 'la', int(NOW), 'idl', int(idl), 'abs', int(abs),
   'gen', 0, 'rh', A.h, 'ph', '', 'pu', 0, 'rot', int(NOW), 'ip', A.ip or '', 'ipn', A.ipn or '',
   'iph', A.ip or '', 'ua', A.ua or '', 'uaf', A.uaf or '', 'cw', int(NOW), 'cc', 0, 'risk', '0.000'}
-if A.dev then
-  f[#f + 1] = 'dev'
-  f[#f + 1] = cjson.encode(A.dev)
-  f[#f + 1] = 'dvj'
-  f[#f + 1] = A.dvj or ''
-end
-if A.md then
-  f[#f + 1] = 'md'
-  f[#f + 1] = A.md
-end
-if A.sc then
-  f[#f + 1] = 'sc'
-  f[#f + 1] = A.sc
-end
-if A.up then
-  f[#f + 1] = 'up'
-  f[#f + 1] = A.up
-  f[#f + 1] = 'upx'
-  f[#f + 1] = int(A.upx)
-end
+if A.dev then push(f, 'dev', cjson.encode(A.dev), 'dvj', A.dvj or '') end
+if A.md then push(f, 'md', A.md) end
+if A.sc then push(f, 'sc', A.sc) end
+if A.up then push(f, 'up', A.up, 'upx', int(A.upx)) end
 local k = skey(sid)
 redis.call('HSET', k, unpack(f))
 local dl = math.min(idl, abs)

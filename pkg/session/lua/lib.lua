@@ -30,6 +30,11 @@ end
 
 local function int(x) return string.format('%d', math.floor(x)) end
 
+-- push appends its arguments to the array t (none of them may be nil).
+local function push(t, ...)
+  for _, v in ipairs({...}) do t[#t + 1] = v end
+end
+
 -- audit writes one event to the global stream and, with the same id, to
 -- the user's and the session's streams, in the caller's atomic step. The
 -- streams are capped (100k, 2k per user, 500 per session, approximately)

@@ -113,26 +113,11 @@ if (A.ip or '') ~= '' and A.ip ~= s.ip then
     end
   end
   if cut > 0 then hist = string.sub(hist, 1, cut) end
-  for _, v in ipairs({'ip', A.ip, 'ipn', A.ipn or '', 'iph', hist}) do fields[#fields + 1] = v end
+  push(fields, 'ip', A.ip, 'ipn', A.ipn or '', 'iph', hist)
 end
-if (A.uaf or '') ~= '' then
-  fields[#fields + 1] = 'uaf'
-  fields[#fields + 1] = A.uaf
-  fields[#fields + 1] = 'ua'
-  fields[#fields + 1] = A.ua or ''
-end
-if (not s.dev or s.dev == '') and A.dev then
-  fields[#fields + 1] = 'dev'
-  fields[#fields + 1] = cjson.encode(A.dev)
-  fields[#fields + 1] = 'dvj'
-  fields[#fields + 1] = A.dvj or ''
-end
-if A.up then
-  fields[#fields + 1] = 'up'
-  fields[#fields + 1] = A.up
-  fields[#fields + 1] = 'upx'
-  fields[#fields + 1] = int(A.upx)
-end
+if (A.uaf or '') ~= '' then push(fields, 'uaf', A.uaf, 'ua', A.ua or '') end
+if (not s.dev or s.dev == '') and A.dev then push(fields, 'dev', cjson.encode(A.dev), 'dvj', A.dvj or '') end
+if A.up then push(fields, 'up', A.up, 'upx', int(A.upx)) end
 redis.call('HSET', k, unpack(fields))
 local dl = math.min(idl, tonumber(s.abs))
 redis.call('PEXPIRE', k, math.ceil(dl - NOW + A.slack))
