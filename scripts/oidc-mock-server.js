@@ -19,7 +19,8 @@
 // code_verifier when a challenge was given) and any refresh token, always
 // issuing a new refresh token; the ID token has sub "johndoe" and aud = the
 // client id it was authenticated with. /introspect, /revoke and /jwks are
-// published in /.well-known/openid-configuration.
+// published in /.well-known/openid-configuration. /introspect answers
+// inactive for a token starting with "inactive-", else active for an hour.
 'use strict';
 
 const HOST = '127.0.0.1';
@@ -63,10 +64,37 @@ async function main() {
   const { OAuth2Server } = await import('oauth2-mock-server');
   const server = new OAuth2Server();
   await server.issuer.keys.generate(opts.alg);
-  await server.start(opts.port, HOST);
-  // The package names a loopback issuer "localhost"; pin it to the address
-  // we really listen on, so clients do not try ::1 first.
-  server.issuer.url = `http://${HOST}:${server.address().port}`;
+  // RFC 7662 answers the package leaves to its users: a token whose text
+  // starts with "inactive-" is inactive; any other is active for an hour,
+  // with exp, so a client can learn an opaque token's lifetime. The package
+  // does not parse the form body of /introspect, so this server reads it
+  // and hands it on as req.body (body-parser skips a request whose _body is
+  // set).
+  server.service.on('beforeIntrospect', (response, req) => {
+    const token = (req.body && req.body.token) || '';
+    response.body = token.startsWith('inactive-')
+      ? { active: false }
+      : { active: true, exp: Math.floor(Date.now() / 1000) + 3600, token_type: 'Bearer', scope: 'openid' };
+  });
+  const http = require('node:http');
+  const handler = server.service.requestHandler;
+  const httpServer = http.createServer((req, res) => {
+    if (req.method !== 'POST' || req.url.split('?')[0] !== '/introspect') return handler(req, res);
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      req.body = Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString('utf8')));
+      req._body = true;
+      handler(req, res);
+    });
+  });
+  await new Promise((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(opts.port, HOST, resolve);
+  });
+  // The issuer is the address we really listen on (not "localhost", so
+  // clients do not try ::1 first).
+  server.issuer.url = `http://${HOST}:${httpServer.address().port}`;
   process.stdout.write(`${server.issuer.url}\n`);
 
   let stopping = false;
@@ -75,7 +103,7 @@ async function main() {
     stopping = true;
     process.stderr.write(`oidc-mock-server: stopping (${why})\n`);
     try {
-      await server.stop();
+      await new Promise((resolve) => httpServer.close(resolve));
     } catch (err) {
       process.stderr.write(`oidc-mock-server: stop failed: ${err.message}\n`);
     }

@@ -41,6 +41,7 @@ type createArgs struct {
 	Scope string            `json:"sc,omitempty"`
 	Up    string            `json:"up,omitempty"`
 	UpX   int64             `json:"upx,omitempty"`
+	UpI   bool              `json:"upi,omitempty"`
 }
 
 // Create starts a session for req.UserID and issues its first access and
@@ -48,9 +49,15 @@ type createArgs struct {
 // oldest are ended (session.evicted_limit) in the same atomic step, so
 // parallel creations can never leave more than MaxPerUser.
 //
-// Errors: *InvalidRequestError for a bad user id or metadata, ErrDevice for
-// a bad fingerprint, *RateLimitError, or an error wrapping kv.ErrUnavailable;
-// in every error case nothing was stored.
+// Provider tokens given without an expiry (opaque access tokens from a
+// back end) are introspected at the provider when it supports RFC 7662,
+// to refuse an inactive token and learn when to refresh it
+// (upstream.introspected).
+//
+// Errors: *InvalidRequestError for a bad user id or metadata or an inactive
+// upstream token, ErrDevice for a bad fingerprint, *RateLimitError, or an
+// error wrapping kv.ErrUnavailable or upstream.ErrUnavailable; in every
+// error case nothing was stored.
 func (m *Manager) Create(ctx context.Context, req CreateRequest) (*Issued, error) {
 	if err := validUserID(req.UserID); err != nil {
 		return nil, err
@@ -99,6 +106,11 @@ func (m *Manager) Create(ctx context.Context, req CreateRequest) (*Issued, error
 		a.MD = string(j)
 	}
 	if req.Upstream != nil {
+		up := *req.Upstream
+		if a.UpI, err = m.introspectUpstream(ctx, &up); err != nil {
+			return nil, err
+		}
+		req.Upstream = &up
 		sealed, err := m.sealUpstream(sid, req.Upstream)
 		if err != nil {
 			return nil, err

@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -29,6 +30,9 @@ type Upstream interface {
 	RefreshTokens(ctx context.Context, t upstream.Tokens) (upstream.Tokens, error)
 	// Revoke revokes a token at the provider (RFC 7009), best effort.
 	Revoke(ctx context.Context, token, hint string) error
+	// Introspect asks the provider about a token (RFC 7662); errors wrap
+	// upstream.ErrNotSupported when it publishes no introspection endpoint.
+	Introspect(ctx context.Context, token string) (active bool, claims map[string]any, err error)
 }
 
 // Lease timing of the upstream refresh: the holder has upstreamLease to
@@ -223,4 +227,32 @@ func randomHex() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// introspectUpstream learns what it can of provider tokens handed over by a
+// trusted back end without an expiry (opaque access tokens): the provider's
+// introspection (RFC 7662) says whether the token is active and when it
+// expires, so it can be refreshed in time. Returns whether it asked.
+func (m *Manager) introspectUpstream(ctx context.Context, t *upstream.Tokens) (bool, error) {
+	if m.cfg.Upstream == nil || t.AccessToken == "" || !t.Expiry.IsZero() {
+		return false, nil
+	}
+	active, claims, err := m.cfg.Upstream.Introspect(ctx, t.AccessToken)
+	switch {
+	case errors.Is(err, upstream.ErrNotSupported):
+		return false, nil
+	case err != nil:
+		return false, err
+	case !active:
+		return false, &InvalidRequestError{Field: "upstream.access_token", Reason: "is not active at the provider"}
+	}
+	if n, ok := claims["exp"].(json.Number); ok {
+		if exp, err := n.Int64(); err == nil && exp > 0 {
+			t.Expiry = time.Unix(exp, 0)
+		}
+	}
+	if sc, ok := claims["scope"].(string); ok && t.Scope == "" {
+		t.Scope = sc
+	}
+	return true, nil
 }

@@ -10,6 +10,7 @@
 --   ipn, uaf      the request's network and user-agent family
 --   md            metadata JSON object text, optional
 --   sc            scope, optional;  up, upx  sealed upstream blob and its expiry ms, optional
+--   upi           the upstream token was introspected at the provider (audit it)
 -- Returns {"ok", evicted count} or {"rate", rule, retry ms, lockout 0|1}.
 
 local g = guard()
@@ -56,4 +57,5 @@ redis.call('ZADD', P .. 'live', int(dl), sid)
 
 audit('session.created', uid, sid, 0, {upstream = A.up and true or false})
 audit('token.issued', uid, sid, nil, {gen = 0})
+if A.upi then audit('upstream.introspected', uid, sid, nil, {active = true}) end
 return {'ok', evicted}
