@@ -15,6 +15,7 @@ import http from 'node:http';
 import {
   BASE, TEST_MS, WAIT_MS, skipReason, launchBrowser, newContext, uniqueUser, openApp, devSignIn, sessionById,
   sessionsOf, auditActions, count, refreshCookie, snapshot, problemsOf,
+  assertNoPageErrors,
 } from './support.mjs';
 
 /** @type {import('playwright-core').Browser} */
@@ -223,6 +224,7 @@ test('cookie mode refuses cross-origin forms and fetches and same-origin request
     assert.deepEqual(control, { status: 200, session: sessionId });
     assert.equal((await sessionById(user, sessionId))?.generation, 1);
     assert.notEqual((await refreshCookie(context))?.value, cookie.value, 'the accepted refresh rotated the cookie');
+    assertNoPageErrors(context);
   } finally {
     await context.close();
   }

@@ -10,6 +10,7 @@ import path from 'node:path';
 import {
   TEST_MS, OUT_DIR, skipReason, launchBrowser, newContext, uniqueUser, openApp, devSignIn, sessionsOf,
   auditActions, snapshot, refreshCookie, problemsOf, FIREFOX_WINDOWS_UA, SAFARI_IPHONE_UA,
+  assertNoPageErrors,
 } from './support.mjs';
 
 /** @type {import('playwright-core').Browser} */
@@ -50,7 +51,8 @@ async function waitForRows(page, n) {
   return rowsOf(page);
 }
 
-test('the sessions list shows each device, "this device" on the right row; A ends B and B is signed out on its next call', { skip: skipReason, timeout: TEST_MS }, async () => {
+const title = 'the sessions list shows each device, "this device" on the right row; A ends B and B is signed out on its next call';
+test(title, { skip: skipReason, timeout: TEST_MS }, async () => {
   const user = uniqueUser('devices');
   const linux = await newContext(browser);
   const firefox = await newContext(browser, { userAgent: FIREFOX_WINDOWS_UA });
@@ -150,6 +152,9 @@ test('the sessions list shows each device, "this device" on the right row; A end
       assert.equal(rows.find((r) => r.current === 'true')?.id, id);
       assert.equal((await snapshot(page)).status, 'signed-in');
     }
+    assertNoPageErrors(linux);
+    assertNoPageErrors(firefox);
+    assertNoPageErrors(iphone);
   } finally {
     await Promise.all([linux.close(), firefox.close(), iphone.close()]);
   }

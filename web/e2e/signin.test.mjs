@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import {
   BASE, TEST_MS, skipReason, launchBrowser, newContext, uniqueUser, openApp, devSignIn, sessionsOf,
   sessionById, auditActions, count, refreshCookie, snapshot, accessToken, countRequests, isRefresh, problemsOf,
+  assertNoPageErrors,
 } from './support.mjs';
 
 /** @type {import('playwright-core').Browser} */
@@ -67,6 +68,7 @@ test('dev sign-in shows the user and the session; the refresh token stays in an 
     assert.ok(!visible.includes('sessiond_rt'), `document.cookie must not show the refresh cookie: ${visible}`);
     const snap = await snapshot(page);
     assert.ok(!JSON.stringify(snap).includes(cookie.value), 'the client state holds no refresh token');
+    assertNoPageErrors(context);
   } finally {
     await context.close();
   }
@@ -115,6 +117,7 @@ test('a reload keeps the session in cookie mode (one rotation, new cookie, same 
     assert.ok(cookieAfter && cookieAfter !== cookieBefore, 'the reload rotated the refresh cookie');
     assert.notEqual(await accessToken(page), tokenBefore);
     assert.equal(await page.getByTestId('signed-out-banner').isVisible(), false);
+    assertNoPageErrors(context);
   } finally {
     await context.close();
   }

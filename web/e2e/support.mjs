@@ -11,6 +11,7 @@
 //   CHROMIUM            the browser binary (default /usr/bin/chromium, Debian's package)
 //   E2E_OUT_DIR         where screenshots go (default out/ at the repository root)
 import { chromium } from 'playwright-core';
+import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
@@ -44,6 +45,8 @@ const ARGS = [
   '--no-first-run',
   '--disable-component-update',
   '--disable-sync',
+  // Containers often give /dev/shm only 64 MB, too little for Chromium.
+  '--disable-dev-shm-usage',
 ];
 
 /** launchBrowser starts headless Chromium. */
@@ -245,4 +248,16 @@ export async function refreshCookie(context, base = BASE) {
 /** problemsOf formats what went wrong in a context's pages, for an assertion message. */
 export function problemsOf(context) {
   return context.problems.length ? `\npage problems:\n  ${context.problems.join('\n  ')}` : '';
+}
+
+/**
+ * assertNoPageErrors fails on an uncaught exception in any page of the
+ * context or on a Content-Security-Policy violation (the app must need no
+ * inline script or style). Failed requests the tests provoke (400, 401, 403)
+ * are expected console noise and not counted.
+ * @param {import('playwright-core').BrowserContext & {problems: string[]}} context
+ */
+export function assertNoPageErrors(context) {
+  const bad = context.problems.filter((p) => p.startsWith('pageerror:') || /Content Security Policy/i.test(p));
+  assert.deepEqual(bad, [], 'uncaught errors or CSP violations in the pages');
 }

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import {
   TEST_MS, skipReason, launchBrowser, newContext, uniqueUser, openApp, devSignIn, sessionById,
   auditActions, count, snapshot, accessToken, countRequests, isRefresh, refreshAtOnce, refreshCookie, problemsOf,
+  assertNoPageErrors,
 } from './support.mjs';
 
 /** @type {import('playwright-core').Browser} */
@@ -75,6 +76,7 @@ test('three tabs refreshing at the same moment cause one rotation and all stay s
     }
     // Listing with the new token in every tab needed no further refresh.
     assert.equal((await sessionById(user, sessionId))?.generation, 1);
+    assertNoPageErrors(context);
   } finally {
     await context.close();
   }
@@ -111,6 +113,7 @@ test('signing out in one tab signs out the other tabs and ends the session on th
     assert.equal(await refreshCookie(context), undefined, 'the refresh cookie was cleared');
     const actions = await auditActions(sessionId);
     assert.ok(actions.includes('session.revoked'), actions.join(' '));
+    assertNoPageErrors(context);
   } finally {
     await context.close();
   }

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import {
   TOKEN_BASE, ADMIN_KEY, TEST_MS, launchBrowser, newContext, uniqueUser, openApp, devSignIn, sessionById,
   auditActions, count, snapshot, accessToken, countRequests, isRefresh, refreshAtOnce, problemsOf,
+  assertNoPageErrors,
 } from './support.mjs';
 
 const skip = TOKEN_BASE && ADMIN_KEY ? false : 'SESSIOND_TOKEN_URL and SESSION_ADMIN_KEY are not set: run scripts/browser-test.sh';
@@ -69,6 +70,7 @@ test('token mode: no cookie; three tabs refreshing at once rotate once and all s
     assert.equal(again?.state, 'active');
     assert.equal(again?.generation, 2);
     assert.equal(count(await auditActions(sessionId, TOKEN_BASE), 'token.reuse_detected'), 0);
+    assertNoPageErrors(context);
   } finally {
     await context.close();
   }
@@ -99,6 +101,7 @@ test('token mode: a reload keeps the session while another tab is open, and lose
     await a.getByTestId('dev-sign-in-form').waitFor({ state: 'visible' });
     assert.equal((await snapshot(a)).status, 'signed-out');
     assert.equal((await sessionById(user, sessionId, TOKEN_BASE))?.state, 'active');
+    assertNoPageErrors(context);
   } finally {
     await context.close();
   }
