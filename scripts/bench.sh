@@ -27,6 +27,13 @@
 #   HYDRA_DIR         where hydra-build.sh builds (default /tmp/sessiond-hydra)
 #   BENCH_WRK         auto (default: cross-check introspection at c=16 with wrk when
 #                     installed), 0 (skip)
+#   BENCH_ACCESS_LOG  sessiond's per-request log line (SESSIOND_ACCESS_LOG): 0 (default;
+#                     Hydra runs with LOG_LEVEL=warn, which turns its request log off too)
+#                     or 1
+#   BENCH_PROFILE     1: after the scenarios, profile sessiond (redis store) for
+#                     BENCH_PROFILE_SECONDS (default 8) under introspect and refresh at
+#                     concurrency 16 (SESSIOND_PPROF); cpu-*.pprof and a top table in
+#                     BENCH_OUT. Default 0.
 #   BENCH_OUT         directory for reports and logs (default: a new /tmp/sessiond-bench.*)
 set -euo pipefail
 
@@ -43,6 +50,9 @@ BENCH_REDIS_URL="${BENCH_REDIS_URL:-redis://127.0.0.1:6379/9}"
 BENCH_HYDRA="${BENCH_HYDRA:-auto}"
 BENCH_WRK="${BENCH_WRK:-auto}"
 HYDRA_DIR="${HYDRA_DIR:-/tmp/sessiond-hydra}"
+BENCH_ACCESS_LOG="${BENCH_ACCESS_LOG:-0}"
+BENCH_PROFILE="${BENCH_PROFILE:-0}"
+BENCH_PROFILE_SECONDS="${BENCH_PROFILE_SECONDS:-8}"
 export HYDRA_DIR
 
 out="${BENCH_OUT:-$(mktemp -d /tmp/sessiond-bench.XXXXXX)}"
@@ -87,6 +97,7 @@ lg() { timeout --kill-after=10 "$LIMIT" "$bin/loadgen" "$@"; }
 random_key() { head -c 32 /dev/urandom | base64 | tr -d '/+=\n'; }
 
 # ---- build -----------------------------------------------------------------
+load_at_start="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
 say "building loadgen into $bin"
 (cd "$repo" && go build -o "$bin/loadgen" ./cmd/loadgen)
 if [[ -n "${BENCH_STORES// /}" ]]; then
@@ -116,15 +127,18 @@ check_redis_url() {
 	[[ "$db" != 0 ]] || die "BENCH_REDIS_URL uses database 0, which the tests use; pick another (default 9)"
 }
 
-start_sessiond() { # store -> sets sd_pid, sd_url
-	local store=$1 port
+start_sessiond() { # store [pprof addr] -> sets sd_pid, sd_url
+	local store=$1 pprof=${2:-} port
 	port="$("$bin/loadgen" freeport)"
 	local envs=(-u KV_REST_API_URL -u KV_REST_API_TOKEN -u UPSTASH_REDIS_REST_URL -u UPSTASH_REDIS_REST_TOKEN
-		-u REDIS_URL -u KV_URL -u VERCEL_ENV -u VERCEL
+		-u REDIS_URL -u KV_URL -u VERCEL_ENV -u VERCEL -u SESSIOND_PPROF
 		ADDR="127.0.0.1:$port" PORT="$port" SESSION_RATE_LIMIT_SCALE=0
-		SESSION_ISSUER="http://127.0.0.1:$port")
+		SESSION_ISSUER="http://127.0.0.1:$port" SESSIOND_ACCESS_LOG="$BENCH_ACCESS_LOG")
 	if [[ "$store" == redis ]]; then
 		envs+=(REDIS_URL="$BENCH_REDIS_URL")
+	fi
+	if [[ -n "$pprof" ]]; then
+		envs+=(SESSIOND_PPROF="$pprof")
 	fi
 	env "${envs[@]}" "$bin/sessiond" >"$out/sessiond-$store.log" 2>&1 &
 	sd_pid=$!
@@ -135,6 +149,20 @@ start_sessiond() { # store -> sets sd_pid, sd_url
 		die "sessiond ($store) did not become healthy"
 	fi
 	say "sessiond ($store) up at $sd_url, pid $sd_pid"
+}
+
+# Redis's per-command statistics (server-wide: other clients of the same
+# server show up too), sampled around each scenario; the report prints
+# EVALSHA's calls and microseconds per call in between (the scripts' own
+# cost inside Redis).
+redis_stats() {
+	command -v redis-cli >/dev/null && redis-cli -u "$BENCH_REDIS_URL" INFO commandstats 2>/dev/null | tr -d '\r' || true
+}
+evalsha_delta() { # before after -> "calls usec_per_call"
+	awk -F'[:,=]' '/^cmdstat_evalsha:/ { c[FILENAME] = $3; u[FILENAME] = $5 }
+		END { n = 0; for (f in c) { n++ } ; if (n < 2) exit
+		      dc = c[ARGV[2]] - c[ARGV[1]]; du = u[ARGV[2]] - u[ARGV[1]]
+		      if (dc > 0) printf "%d EVALSHA calls, %.1f us per call\n", dc, du / dc }' "$1" "$2"
 }
 
 for store in $BENCH_STORES; do
@@ -157,11 +185,13 @@ for store in $BENCH_STORES; do
 		# Revocation uses up its pool: no warm-up, so the pool is all measured.
 		[[ "$sc" == revoke ]] && extra=(-warmup 0 -revoke-pool "$BENCH_REVOKE_POOL" -revoke-seed-time "$BENCH_REVOKE_SEED_TIME")
 		f="$out/$store-$sc.json"
+		[[ "$store" == redis ]] && redis_stats >"$out/redis-$sc.before"
 		if lg run -scenario "$sc" -target "$sd_url" -label "$store" -pid "$sd_pid" -json "$f" "${common[@]}" "${extra[@]}" >/dev/null; then
 			reports+=("$f")
 		else
 			failed+=("$store/$sc")
 		fi
+		[[ "$store" == redis ]] && redis_stats >"$out/redis-$sc.after"
 		kill -0 "$sd_pid" 2>/dev/null || { failed+=("$store: sessiond exited"); break; }
 	done
 	if [[ "$BENCH_WRK" != 0 ]] && command -v wrk >/dev/null; then
@@ -175,6 +205,29 @@ for store in $BENCH_STORES; do
 		redis-cli -u "$BENCH_REDIS_URL" FLUSHDB >/dev/null || true
 	fi
 done
+
+# ---- CPU profiles (optional) -------------------------------------------------
+if [[ "$BENCH_PROFILE" == 1 ]] && [[ " $BENCH_STORES " == *" redis "* ]]; then
+	command -v curl >/dev/null || die "BENCH_PROFILE=1 needs curl"
+	if command -v redis-cli >/dev/null; then redis-cli -u "$BENCH_REDIS_URL" FLUSHDB >/dev/null; fi
+	pp="127.0.0.1:$("$bin/loadgen" freeport)"
+	start_sessiond redis "$pp"
+	for sc in introspect refresh; do
+		# The load runs 4 s longer than the profile, which starts 2 s in.
+		lg run -scenario "$sc" -target "$sd_url" -label redis -pid "$sd_pid" -c 16 \
+			-d "$((BENCH_PROFILE_SECONDS + 4))s" -warmup 500ms -seed "$BENCH_SEED" -json "$out/profile-load-$sc.json" >/dev/null &
+		lpid=$!
+		sleep 2
+		curl -sf -o "$out/cpu-redis-$sc.pprof" "http://$pp/debug/pprof/profile?seconds=$BENCH_PROFILE_SECONDS" ||
+			say "profile of $sc failed"
+		wait "$lpid" || failed+=("profile load $sc")
+		go tool pprof -top -nodecount=40 "$bin/sessiond" "$out/cpu-redis-$sc.pprof" >"$out/cpu-redis-$sc.top.txt" 2>/dev/null || true
+		go tool pprof -top -cum -nodecount=60 "$bin/sessiond" "$out/cpu-redis-$sc.pprof" >"$out/cpu-redis-$sc.cum.txt" 2>/dev/null || true
+	done
+	stop_pid "$sd_pid"
+	forget_pid "$sd_pid"
+	if command -v redis-cli >/dev/null; then redis-cli -u "$BENCH_REDIS_URL" FLUSHDB >/dev/null || true; fi
+fi
 
 # ---- Ory Hydra -------------------------------------------------------------
 hydra_bin="$HYDRA_DIR/hydra"
@@ -226,7 +279,16 @@ fi
 # ---- report ----------------------------------------------------------------
 [[ ${#reports[@]} -gt 0 ]] || die "nothing was measured${failed:+ (failed: ${failed[*]})}"
 echo "== $(date -u +%Y-%m-%dT%H:%M:%SZ) $(nproc) CPUs, levels $BENCH_LEVELS, ${BENCH_DURATION} per level; reports in $out"
+echo "== load average at start: $load_at_start, at the end: $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
+echo "== other cores: CPU the machine spent outside sessiond/Hydra and the generator during each level (Redis, anything else)"
 "$bin/loadgen" summary -ratio-c 16 -json "$out/summary.json" "${reports[@]}"
+for f in "$out"/redis-*.before; do
+	[[ -e "$f" ]] || continue
+	sc="${f##*/redis-}"
+	sc="${sc%.before}"
+	d="$(evalsha_delta "$f" "${f%.before}.after" 2>/dev/null || true)"
+	[[ -n "$d" ]] && echo "== Redis during redis/$sc: $d"
+done
 for f in "$out"/*-wrk-introspect.txt; do
 	[[ -e "$f" ]] || continue
 	echo "== wrk cross-check: $(basename "$f")"

@@ -17,9 +17,45 @@ const clockTick = 10 * time.Millisecond
 // cpuSnap is the CPU time consumed so far by the generator itself and by
 // the target process (when a pid is given).
 type cpuSnap struct {
-	gen    time.Duration
-	target time.Duration
-	hasTgt bool
+	gen     time.Duration
+	target  time.Duration
+	hasTgt  bool
+	busy    time.Duration // the whole machine's non-idle time (/proc/stat), all CPUs
+	hasBusy bool
+}
+
+// machineBusy returns the non-idle CPU time of the whole machine since boot,
+// summed over its CPUs, from the "cpu" line of /proc/stat: everything but
+// idle and iowait (guest time is already inside user and nice).
+func machineBusy() (time.Duration, error) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, err
+	}
+	return parseProcStatBusy(b)
+}
+
+func parseProcStatBusy(b []byte) (time.Duration, error) {
+	line, _, _ := bytes.Cut(b, []byte("\n"))
+	f := bytes.Fields(line)
+	if len(f) < 5 || string(f[0]) != "cpu" {
+		return 0, fmt.Errorf("loadgen: malformed /proc/stat")
+	}
+	var busy int64
+	for i, v := range f[1:] {
+		if i >= 8 { // guest and guest_nice are counted in user and nice
+			break
+		}
+		n, err := strconv.ParseInt(string(v), 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("loadgen: malformed /proc/stat")
+		}
+		if i == 3 || i == 4 { // idle, iowait
+			continue
+		}
+		busy += n
+	}
+	return time.Duration(busy) * clockTick, nil
 }
 
 // selfCPU returns the user+system CPU time of this process.
@@ -63,6 +99,9 @@ func parseStatCPU(b []byte) (time.Duration, error) {
 
 func takeCPU(pid int) cpuSnap {
 	s := cpuSnap{gen: selfCPU()}
+	if b, err := machineBusy(); err == nil {
+		s.busy, s.hasBusy = b, true
+	}
 	if pid > 0 {
 		if t, err := procCPU(pid); err == nil {
 			s.target, s.hasTgt = t, true

@@ -39,3 +39,23 @@ func TestCPUAdvances(t *testing.T) {
 		t.Fatalf("cpu did not advance: %+v -> %+v", a, b)
 	}
 }
+
+func TestParseProcStatBusy(t *testing.T) {
+	// user nice system idle iowait irq softirq steal guest guest_nice
+	b := []byte("cpu  100 5 50 1000 20 3 2 7 40 1\ncpu0 50 2 25 500 10 1 1 3 20 0\nintr 1 2 3\n")
+	got, err := parseProcStatBusy(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := time.Duration(100+5+50+3+2+7) * clockTick; got != want {
+		t.Fatalf("busy = %v, want %v", got, want)
+	}
+	for _, bad := range []string{"", "intr 1 2\n", "cpu 1 2 x 4 5\n", "cpu 1 2\n"} {
+		if _, err := parseProcStatBusy([]byte(bad)); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+	if _, err := machineBusy(); err != nil {
+		t.Logf("no /proc/stat here: %v", err)
+	}
+}

@@ -383,6 +383,12 @@ func cpuOf(a, b cpuSnap, requests uint64, elapsed time.Duration) *CPU {
 		c.TargetUSPerReq = float64((b.target - a.target).Microseconds()) / float64(requests)
 		c.TargetCores = (b.target - a.target).Seconds() / elapsed.Seconds()
 	}
+	if a.hasBusy && b.hasBusy {
+		c.MachineCores = (b.busy - a.busy).Seconds() / elapsed.Seconds()
+		if c.TargetCores > 0 {
+			c.OtherCores = max(0, c.MachineCores-c.TargetCores-c.GeneratorCores)
+		}
+	}
 	return c
 }
 
@@ -393,6 +399,12 @@ func cpuNote(c *CPU) string {
 	s := fmt.Sprintf(", generator %.0f us CPU/req (%.2f cores)", c.GeneratorUSPerReq, c.GeneratorCores)
 	if c.TargetCores > 0 {
 		s += fmt.Sprintf(", target %.0f us CPU/req (%.2f cores)", c.TargetUSPerReq, c.TargetCores)
+	}
+	if c.MachineCores > 0 {
+		s += fmt.Sprintf(", machine %.2f cores busy", c.MachineCores)
+		if c.TargetCores > 0 {
+			s += fmt.Sprintf(" (%.2f neither target nor generator)", c.OtherCores)
+		}
 	}
 	return s
 }

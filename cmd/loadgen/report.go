@@ -61,6 +61,12 @@ type CPU struct {
 	GeneratorCores    float64 `json:"generator_cores"`
 	TargetUSPerReq    float64 `json:"target_us_per_req,omitempty"` // with -pid; 10 ms tick resolution
 	TargetCores       float64 `json:"target_cores,omitempty"`
+	// MachineCores is the whole machine's busy time over the level (all
+	// processes, /proc/stat); OtherCores is what neither the generator nor
+	// the target used: the store (Redis) and anything else running. On a
+	// shared machine a high OtherCores says the figures are depressed.
+	MachineCores float64 `json:"machine_cores,omitempty"`
+	OtherCores   float64 `json:"other_cores,omitempty"`
 }
 
 // OpStat is one operation kind within a level (the mixed profile has four).
@@ -158,10 +164,10 @@ func formatErrors(m map[string]uint64) string {
 }
 
 // tableHeader and tableRow render the human table shared by run and summary.
-const tableHeader = "label\tscenario\top\tconc\tstop\treq/s\tok\tp50 ms\tp99 ms\tp99.9 ms\tmax ms\terrors\tpeak RSS MiB\ttarget CPU us/req\tgen CPU us/req\t"
+const tableHeader = "label\tscenario\top\tconc\tstop\treq/s\tok\tp50 ms\tp99 ms\tp99.9 ms\tmax ms\terrors\tpeak RSS MiB\ttarget CPU us/req\tgen CPU us/req\tother cores\t"
 
 func tableRow(w io.Writer, label, scenario, op string, conc int, stop string, rps float64, ok uint64, l Latency, errs map[string]uint64, mem *Memory, cpu *CPU) {
-	rss, tcpu, gcpu := "-", "-", "-"
+	rss, tcpu, gcpu, other := "-", "-", "-", "-"
 	if mem != nil {
 		rss = fmt.Sprintf("%.1f", mem.PeakRSSMiB)
 	}
@@ -170,9 +176,12 @@ func tableRow(w io.Writer, label, scenario, op string, conc int, stop string, rp
 		if cpu.TargetCores > 0 {
 			tcpu = fmt.Sprintf("%.0f", cpu.TargetUSPerReq)
 		}
+		if cpu.MachineCores > 0 && cpu.TargetCores > 0 {
+			other = fmt.Sprintf("%.2f", cpu.OtherCores)
+		}
 	}
-	fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\t%.0f\t%d\t%.3f\t%.3f\t%.3f\t%.3f\t%s\t%s\t%s\t%s\t\n",
-		label, scenario, op, conc, stop, rps, ok, l.P50, l.P99, l.P999, l.Max, formatErrors(errs), rss, tcpu, gcpu)
+	fmt.Fprintf(w, "%s\t%s\t%s\t%d\t%s\t%.0f\t%d\t%.3f\t%.3f\t%.3f\t%.3f\t%s\t%s\t%s\t%s\t%s\t\n",
+		label, scenario, op, conc, stop, rps, ok, l.P50, l.P99, l.P999, l.Max, formatErrors(errs), rss, tcpu, gcpu, other)
 }
 
 // writeTable prints every level of the reports, with one line per

@@ -1,10 +1,22 @@
 package main
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 )
+
+// accessLog reports whether SESSIOND_ACCESS_LOG asks for the per-request
+// line: on unless it is "0", "false", "off" or "no".
+func accessLog(getenv func(string) string) bool {
+	switch strings.ToLower(strings.TrimSpace(getenv("SESSIOND_ACCESS_LOG"))) {
+	case "0", "false", "off", "no":
+		return false
+	}
+	return true
+}
 
 // statusRecorder remembers the status and size of an answer.
 type statusRecorder struct {
@@ -37,6 +49,10 @@ func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter 
 // session id or, from a careless client, a token) nor any header.
 func logRequests(next http.Handler, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !log.Enabled(r.Context(), slog.LevelInfo) {
+			next.ServeHTTP(w, r)
+			return
+		}
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
@@ -44,8 +60,12 @@ func logRequests(next http.Handler, log *slog.Logger) http.Handler {
 		if status == 0 {
 			status = http.StatusOK
 		}
-		log.Info("request", "method", r.Method, "path", safePath(r.URL.Path), "status", status,
-			"duration", time.Since(start).Round(time.Microsecond).String(), "bytes", rec.bytes)
+		// LogAttrs with typed attributes: no []any boxing per request.
+		log.LogAttrs(context.Background(), slog.LevelInfo, "request",
+			slog.String("method", r.Method), slog.String("path", safePath(r.URL.Path)),
+			slog.Int("status", status),
+			slog.String("duration", time.Since(start).Round(time.Microsecond).String()),
+			slog.Int("bytes", rec.bytes))
 	})
 }
 
@@ -54,6 +74,16 @@ func logRequests(next http.Handler, log *slog.Logger) http.Handler {
 func safePath(p string) string {
 	if len(p) > 200 {
 		p = p[:200] + "..."
+	}
+	clean := true
+	for i := 0; i < len(p); i++ {
+		if p[i] < 0x20 || p[i] == 0x7f {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return p
 	}
 	b := []byte(p)
 	for i, c := range b {

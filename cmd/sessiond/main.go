@@ -6,7 +6,13 @@
 //
 // With no KV variables it uses an embedded in-process store, generates its
 // signing and encryption keys (and says so), and listens on 127.0.0.1:3000
-// (PORT or ADDR override). See SPEC.md for every variable.
+// (PORT or ADDR override). See SPEC.md for every variable. Two more are
+// this server's own:
+//
+//	SESSIOND_ACCESS_LOG  1 (default): one log line per request; 0: none
+//	                     (load tests: the line costs a write per request)
+//	SESSIOND_PPROF       a loopback host:port serving net/http/pprof, e.g.
+//	                     127.0.0.1:6060 (off by default; docs/performance.md)
 package main
 
 import (
@@ -80,8 +86,16 @@ func run(ctx context.Context, getenv func(string) string, stdout io.Writer, log 
 	if err != nil {
 		return err
 	}
+	if err := startPprof(ctx, getenv("SESSIOND_PPROF"), log); err != nil {
+		_ = ln.Close()
+		return err
+	}
+	var handler http.Handler = newMux(app, web)
+	if accessLog(getenv) {
+		handler = logRequests(handler, log)
+	}
 	srv := &http.Server{
-		Handler:           logRequests(newMux(app, web), log),
+		Handler:           handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,

@@ -58,6 +58,9 @@ type state struct {
 	vercel  bool
 	ownsKV  bool
 	devMode bool // dev-only routes allowed (see devAllowed)
+
+	// The configured keys, hashed once (auth.go).
+	adminKey, introspectKey, cronKey *secret
 }
 
 // Option changes how an App is built.
@@ -253,6 +256,10 @@ func (a *App) open() (*state, error) {
 		vercel:  vercel,
 		ownsKV:  !a.injected,
 		devMode: devAllowed(cfg.VercelEnv),
+
+		adminKey:      newSecret(cfg.AdminKey),
+		introspectKey: newSecret(cfg.IntrospectKey),
+		cronKey:       newSecret(cfg.CronSecret),
 	}, nil
 }
 

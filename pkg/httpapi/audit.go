@@ -21,7 +21,7 @@ const (
 // by user or session, paged with before= (the previous page's next).
 func (a *App) Audit(w http.ResponseWriter, r *http.Request) {
 	a.handle(w, r, auditEndpoint, func(c *call) error {
-		if err := c.requireKey("the admin key", c.st.cfg.AdminKey); err != nil {
+		if _, err := c.requireKey("the admin key", c.st.adminKey); err != nil {
 			return err
 		}
 		q, err := parseAuditQuery(r.URL.Query())

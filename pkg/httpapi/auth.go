@@ -71,6 +71,31 @@ func keyEqual(given, want string) bool {
 	return subtle.ConstantTimeCompare(g[:], w[:]) == 1
 }
 
+// secret is a configured key (admin, introspection or cron) with what the
+// checks need computed once per warm instance: its SHA-256 for keyEqual's
+// comparison, and its caller id (see callerID).
+type secret struct {
+	set    bool
+	sum    [sha256.Size]byte
+	caller string
+}
+
+func newSecret(key string) *secret {
+	if key == "" {
+		return &secret{} // the feature is off: matches nothing
+	}
+	return &secret{set: true, sum: sha256.Sum256([]byte(key)), caller: callerID(key)}
+}
+
+// equal is keyEqual against the precomputed hash of the configured key;
+// given is the SHA-256 of the presented one.
+func (s *secret) equal(given *[sha256.Size]byte) bool {
+	if !s.set {
+		return false
+	}
+	return subtle.ConstantTimeCompare(given[:], s.sum[:]) == 1
+}
+
 // looksLikeJWT reports whether tok has the three dot-separated segments of a
 // compact JWS. A bearer that is not shaped like an access token and is not
 // a configured key is most likely a guessed key, and counts as a failure.

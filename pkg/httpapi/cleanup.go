@@ -18,7 +18,7 @@ const cleanupReserve = time.Second
 // runs out; running it twice at once, or cutting it off, is safe.
 func (a *App) Cleanup(w http.ResponseWriter, r *http.Request) {
 	a.handle(w, r, cleanupEndpoint, func(c *call) error {
-		if err := c.requireKey("CRON_SECRET", c.st.cfg.CronSecret); err != nil {
+		if _, err := c.requireKey("CRON_SECRET", c.st.cronKey); err != nil {
 			return err
 		}
 		ctx := c.ctx

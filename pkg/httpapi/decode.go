@@ -118,6 +118,12 @@ func decodeJSON(body []byte, dst any) error {
 	if jsonDepth(body) > maxJSONDepth {
 		return badRequest("the JSON body is nested too deeply")
 	}
+	// A body that is exactly one well-typed value decodes in one call; both
+	// paths accept the same bodies, and anything else goes through the
+	// Decoder, which tells trailing data apart from bad JSON.
+	if json.Unmarshal(body, dst) == nil {
+		return nil
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(dst); err != nil {
 		return jsonError(err, reflect.TypeOf(dst))

@@ -6,18 +6,31 @@ import (
 	"strconv"
 )
 
-// setSecurityHeaders sets what every answer of the API carries. no-store
-// keeps tokens out of every cache (RFC 6749 §5.1 requires it on token
-// responses; we do it everywhere, JWKS excepted). The API never serves a
-// document, so it forbids framing and every content source.
+// securityHeaders is what every answer of the API carries. no-store keeps
+// tokens out of every cache (RFC 6749 §5.1 requires it on token responses;
+// we do it everywhere, JWKS excepted). The API never serves a document, so
+// it forbids framing and every content source. Names are in canonical
+// form.
+var securityHeaders = [...][2]string{
+	{"Cache-Control", "no-store"},
+	{"Pragma", "no-cache"},
+	{"X-Content-Type-Options", "nosniff"},
+	{"Referrer-Policy", "no-referrer"},
+	{"X-Frame-Options", "DENY"},
+	{"Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"},
+	{"Content-Type", "application/json"},
+}
+
+// setSecurityHeaders sets securityHeaders on h, replacing what was there
+// (as Header.Set does). The values share one allocation; each header gets
+// its own one-element slice with no spare capacity, so an Add to one of
+// them copies instead of touching its neighbour.
 func setSecurityHeaders(h http.Header) {
-	h.Set("Cache-Control", "no-store")
-	h.Set("Pragma", "no-cache")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
-	h.Set("Content-Type", "application/json")
+	vals := make([]string, len(securityHeaders))
+	for i, kv := range securityHeaders {
+		vals[i] = kv[1]
+		h[kv[0]] = vals[i : i+1 : i+1]
+	}
 }
 
 // writeJSON writes v as the JSON body with the given status. v is always one
@@ -35,8 +48,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // writeRaw writes an already encoded JSON body, as is (no trailing
 // newline: {"active":false} is exactly those bytes).
 func writeRaw(w http.ResponseWriter, status int, b []byte) {
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	h := w.Header()
+	if ct := h["Content-Type"]; len(ct) != 1 || ct[0] != "application/json" {
+		h.Set("Content-Type", "application/json")
+	}
+	h.Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
 }

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"crypto/sha256"
 	"errors"
 
 	"github.com/sessionkit/sessiond/pkg/session"
@@ -64,26 +65,27 @@ func (c *call) authenticate(accessOK bool) (*principal, error) {
 
 // requireKey accepts only the given secrets (admin, introspection or cron
 // key, in constant time); anything else is 401 and counts toward the
-// caller's lockout.
-func (c *call) requireKey(what string, keys ...string) error {
+// caller's lockout. It returns the secret that matched.
+func (c *call) requireKey(what string, keys ...*secret) (*secret, error) {
 	tok, present, err := bearer(c.r)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if !present {
-		return unauthorized("", "send %s as a Bearer credential", what)
+		return nil, unauthorized("", "send %s as a Bearer credential", what)
 	}
-	ok := false
+	given := sha256.Sum256([]byte(tok))
+	var match *secret
 	for _, k := range keys {
 		// No early exit: every configured key is compared.
-		if keyEqual(tok, k) {
-			ok = true
+		if k.equal(&given) {
+			match = k
 		}
 	}
-	if ok {
-		return nil
+	if match != nil {
+		return match, nil
 	}
-	return c.keyFailure("send " + what + " as a Bearer credential")
+	return nil, c.keyFailure("send " + what + " as a Bearer credential")
 }
 
 // keyFailure records a wrong key from the caller's IP and returns 401, or

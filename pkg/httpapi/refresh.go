@@ -3,6 +3,7 @@ package httpapi
 import (
 	"errors"
 	"net/http"
+	"strconv"
 
 	"github.com/sessionkit/sessiond/pkg/session"
 )
@@ -61,7 +62,50 @@ func (a *App) Refresh(w http.ResponseWriter, r *http.Request) {
 			c.setRefreshCookie(iss.RefreshToken, iss.RefreshExpiresIn)
 			resp.RefreshToken = ""
 		}
-		writeJSON(w, http.StatusOK, resp)
+		if b, ok := resp.appendJSON(make([]byte, 0, 1024)); ok {
+			writeRaw(w, http.StatusOK, b)
+		} else {
+			writeJSON(w, http.StatusOK, resp)
+		}
 		return nil
 	})
+}
+
+// appendJSON appends the answer as encoding/json would write it, without
+// reflection, when every string in it is plain: printable ASCII that JSON
+// does not escape, as our tokens and ids always are. ok is false otherwise,
+// and the caller falls back to encoding/json.
+func (r *refreshResponse) appendJSON(b []byte) (out []byte, ok bool) {
+	if !plainJSON(r.AccessToken) || !plainJSON(r.TokenType) || !plainJSON(r.RefreshToken) || !plainJSON(r.SessionID) {
+		return b, false
+	}
+	b = append(b, `{"access_token":"`...)
+	b = append(b, r.AccessToken...)
+	b = append(b, `","token_type":"`...)
+	b = append(b, r.TokenType...)
+	b = append(b, `","expires_in":`...)
+	b = strconv.AppendInt(b, int64(r.ExpiresIn), 10)
+	if r.RefreshToken != "" {
+		b = append(b, `,"refresh_token":"`...)
+		b = append(b, r.RefreshToken...)
+		b = append(b, '"')
+	}
+	b = append(b, `,"refresh_expires_in":`...)
+	b = strconv.AppendInt(b, int64(r.RefreshExpiresIn), 10)
+	b = append(b, `,"session_id":"`...)
+	b = append(b, r.SessionID...)
+	b = append(b, `"}`...)
+	return b, true
+}
+
+// plainJSON reports whether encoding/json writes s between quotes as is:
+// printable ASCII other than ", \, <, > and &.
+func plainJSON(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
 }

@@ -52,7 +52,7 @@ func (a *App) Revoke(w http.ResponseWriter, r *http.Request) {
 
 // adminRevoke ends the listed sessions or all of a user's sessions.
 func (c *call) adminRevoke(req *revokeRequest) error {
-	if err := c.requireKey("the admin key", c.st.cfg.AdminKey); err != nil {
+	if _, err := c.requireKey("the admin key", c.st.adminKey); err != nil {
 		return err
 	}
 	var (

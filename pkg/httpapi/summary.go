@@ -20,7 +20,7 @@ const (
 // reason, rate-limited keys.
 func (a *App) SecuritySummary(w http.ResponseWriter, r *http.Request) {
 	a.handle(w, r, summaryEndpoint, func(c *call) error {
-		if err := c.requireKey("the admin key", c.st.cfg.AdminKey); err != nil {
+		if _, err := c.requireKey("the admin key", c.st.adminKey); err != nil {
 			return err
 		}
 		window, err := parseWindow(r.URL.Query()["window"])

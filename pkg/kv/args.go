@@ -64,11 +64,26 @@ func cmdName(args []string) string {
 	return strings.ToUpper(args[0])
 }
 
-// anyArgs turns converted arguments back into the []any go-redis takes.
-func anyArgs(args []string) []any {
+// nativeArgs is toArgs for go-redis: the same conversions, into the []any
+// it takes, in one allocation. Strings and byte slices pass as they are
+// (go-redis writes both as the same bulk string; a []byte is not copied
+// into a string first).
+func nativeArgs(args []any) ([]any, error) {
+	if len(args) == 0 {
+		return nil, fmt.Errorf("%w: empty command", ErrInvalidArg)
+	}
 	out := make([]any, len(args))
 	for i, a := range args {
-		out[i] = a
+		switch v := a.(type) {
+		case string, []byte:
+			out[i] = v
+			continue
+		}
+		s, ok := argString(a)
+		if !ok {
+			return nil, fmt.Errorf("%w: argument %d has unsupported type %T", ErrInvalidArg, i, a)
+		}
+		out[i] = s
 	}
-	return out
+	return out, nil
 }

@@ -1,3 +1,5 @@
+//go:build !noembedded
+
 package kv
 
 import (
@@ -14,8 +16,14 @@ import (
 // script takes the production code path. State lives in memory and is lost
 // on Close.
 //
+// Building with -tags noembedded leaves it (and miniredis with its Lua
+// interpreter, about 2 MB) out of the binary: a deployed function never
+// uses it, and a smaller binary starts sooner (docs/performance.md). Open
+// then reports a configuration error where it would have chosen it.
+//
 // Keys expire with the wall clock, as on a real Redis, to within
-// embeddedTick; tests may still move time on with Server().FastForward.
+// embeddedTick while the store is small; tests may still move time on with
+// Server().FastForward.
 // (miniredis's own ClockTTL does the same on every command, scripts'
 // redis.call included, by walking and sorting every key: at a few thousand
 // keys that made one session script cost tens of milliseconds. A ticker
@@ -27,8 +35,18 @@ type Embedded struct {
 	done chan struct{}
 }
 
-// embeddedTick is how often the embedded store expires keys.
-const embeddedTick = 100 * time.Millisecond
+// embeddedTick is how often the embedded store expires keys while that is
+// cheap. Each pass walks and sorts every key with the server locked, so its
+// cost grows with the data: the next pass waits at least
+// embeddedTickFactor times as long as the last one took (a pass over half a
+// million keys takes a good part of a second), which keeps expiry below
+// about 1/embeddedTickFactor of the time instead of locking the store for
+// good under a load test. Expiry then lags by that much more; TTLs still
+// count from the real elapsed time.
+const (
+	embeddedTick       = 100 * time.Millisecond
+	embeddedTickFactor = 20
+)
 
 var (
 	_ Client         = (*Embedded)(nil)
@@ -51,7 +69,7 @@ func NewEmbedded() (*Embedded, error) {
 // expire moves the server's TTL clock with the wall clock until Close.
 func (e *Embedded) expire() {
 	defer close(e.done)
-	t := time.NewTicker(embeddedTick)
+	t := time.NewTimer(embeddedTick)
 	defer t.Stop()
 	last := time.Now()
 	for {
@@ -61,6 +79,7 @@ func (e *Embedded) expire() {
 		case now := <-t.C:
 			e.srv.FastForward(now.Sub(last))
 			last = now
+			t.Reset(max(embeddedTick, embeddedTickFactor*time.Since(now)))
 		}
 	}
 }

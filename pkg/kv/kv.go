@@ -52,7 +52,9 @@ type Client interface {
 
 	// Run executes a Lua script atomically with EVALSHA, falling back to EVAL
 	// when the store answers NOSCRIPT (first use, or after SCRIPT FLUSH).
-	// A nil reply returns ErrNotFound, as with Do.
+	// A nil reply returns ErrNotFound, as with Do. As with io.Writer, an
+	// implementation must not keep args (a []byte may be reused by the
+	// caller once Run returns).
 	Run(ctx context.Context, s *Script, keys []string, args ...any) (any, error)
 
 	// Close releases the client's connections. The embedded transport also

@@ -107,14 +107,14 @@ func (r *Redis) runObserved(ctx context.Context, s *Script, keys []string, args 
 func (r *Redis) Close() error { return r.rdb.Close() }
 
 func (r *Redis) doOp(ctx context.Context, op string, args []any) (any, error) {
-	sargs, err := toArgs(args)
+	nargs, err := nativeArgs(args)
 	if err != nil {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, &TransportError{Op: op, Err: err}
 	}
-	v, err := r.rdb.Do(ctx, anyArgs(sargs)...).Result()
+	v, err := r.rdb.Do(ctx, nargs...).Result()
 	if err != nil {
 		return nil, classifyNative(ctx, op, err)
 	}
@@ -127,11 +127,11 @@ func (r *Redis) pipeOp(ctx context.Context, op string, cmds [][]any) ([]Result, 
 	}
 	conv := make([][]any, len(cmds))
 	for i, c := range cmds {
-		sargs, err := toArgs(c)
+		nargs, err := nativeArgs(c)
 		if err != nil {
 			return nil, fmt.Errorf("command %d: %w", i, err)
 		}
-		conv[i] = anyArgs(sargs)
+		conv[i] = nargs
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, &TransportError{Op: op, Err: err}
@@ -202,11 +202,11 @@ func isTransport(err error) bool {
 func normalizeNative(v any) any {
 	switch t := v.(type) {
 	case []any:
-		out := make([]any, len(t))
+		// In place: the reply is ours alone once Result returned it.
 		for i, e := range t {
-			out[i] = normalizeNative(e)
+			t[i] = normalizeNative(e)
 		}
-		return out
+		return t
 	case redis.Error:
 		return &RedisError{Msg: t.Error()}
 	case int:

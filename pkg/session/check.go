@@ -2,7 +2,6 @@ package session
 
 import (
 	"context"
-	"encoding/json"
 	"strconv"
 	"strings"
 
@@ -30,25 +29,34 @@ type Introspection struct {
 
 var inactiveJSON = []byte(`{"active":false}`)
 
-// MarshalJSON writes the RFC 7662 response.
+// MarshalJSON writes the RFC 7662 response (see AppendJSON).
 func (i *Introspection) MarshalJSON() ([]byte, error) {
+	return i.AppendJSON(nil), nil
+}
+
+// AppendJSON appends the RFC 7662 response to b: exactly {"active":false}
+// when not active, else active, token_type, sub, sid, jti, iss, aud, iat,
+// exp and scope (when not empty), in that order. It writes the bytes
+// encoding/json would, without reflection (the HTTP layer answers every
+// introspection with it).
+func (i *Introspection) AppendJSON(b []byte) []byte {
 	if i == nil || !i.Active {
-		return inactiveJSON, nil
+		return append(b, inactiveJSON...)
 	}
-	type wire struct {
-		Active    bool   `json:"active"`
-		TokenType string `json:"token_type"`
-		Sub       string `json:"sub"`
-		Sid       string `json:"sid"`
-		Jti       string `json:"jti"`
-		Iss       string `json:"iss"`
-		Aud       string `json:"aud"`
-		Iat       int64  `json:"iat"`
-		Exp       int64  `json:"exp"`
-		Scope     string `json:"scope,omitempty"`
-	}
-	return json.Marshal(wire{true, i.TokenType, i.Subject, i.SessionID, i.JTI, i.Issuer, i.Audience,
-		i.IssuedAt, i.ExpiresAt, i.Scope})
+	w := jw{b: b}
+	w.open()
+	w.bool("active", true)
+	w.str("token_type", i.TokenType)
+	w.str("sub", i.Subject)
+	w.str("sid", i.SessionID)
+	w.str("jti", i.JTI)
+	w.str("iss", i.Issuer)
+	w.str("aud", i.Audience)
+	w.int("iat", i.IssuedAt)
+	w.int("exp", i.ExpiresAt)
+	w.strOmit("scope", i.Scope)
+	w.close()
+	return w.b
 }
 
 // IntrospectRequest says who introspects and, optionally, on behalf of
@@ -119,7 +127,7 @@ func (m *Manager) Introspect(ctx context.Context, tok string, q IntrospectReques
 		a.riskArgs = m.riskArgs(*q.EndUser, nil)
 		a.Cad = 1 << 30 // introspections are not refreshes: no cadence signal
 	}
-	reply, err := m.run(ctx, scriptCheck, a)
+	reply, err := m.run(ctx, scriptCheck, &a)
 	if err != nil {
 		return nil, err
 	}
@@ -149,7 +157,7 @@ func (m *Manager) Authenticate(ctx context.Context, accessToken string, c Client
 	}
 	a := checkArgs{base: m.base(m.cfg.Now(), c, "user", rules{}), Sub: claims.Subject, JTI: claims.JTI, Block: m.cfg.RiskBlock}
 	a.SID = claims.SessionID
-	reply, err := m.run(ctx, scriptCheck, a)
+	reply, err := m.run(ctx, scriptCheck, &a)
 	if err != nil {
 		return nil, err
 	}

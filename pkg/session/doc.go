@@ -57,7 +57,9 @@
 // Every operation that checks and then writes is one Lua script (lua/*.lua,
 // each starting with lib.lua; headers list ARGV and replies): create.lua
 // (per-user limit with eviction), refresh.lua (rotation, grace, reuse,
-// risk, upstream check), check.lua (introspection and bearer auth),
+// risk, upstream check), check.lua (introspection and bearer auth; its
+// common active case is answered by check_fast.lua, placed ahead of lib.lua
+// so that lib's definitions are not even built for it),
 // end.lua (logout, revoke by refresh token, batch, logout everywhere),
 // revoke_access.lua, list.lua, update.lua, cleanup.lua, fail.lua. Each
 // writes its audit events and runs its rate limits and lockouts inside the

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/sessionkit/sessiond/pkg/kv"
@@ -77,11 +78,18 @@ func (m *Manager) base(now time.Time, c Client, actor string, rs rules) base {
 // run executes script with A as its JSON argument and returns the reply
 // array, turning a {"rate", ...} reply into a *RateLimitError.
 func (m *Manager) run(ctx context.Context, s *kv.Script, a any) ([]any, error) {
-	arg, err := json.Marshal(a)
+	buf := argBufs.Get().(*[]byte)
+	arg, err := encodeArg((*buf)[:0], a)
 	if err != nil {
+		argBufs.Put(buf)
 		return nil, fmt.Errorf("session: encode script argument: %w", err)
 	}
 	v, err := m.kv.Run(ctx, s, nil, arg)
+	// Every transport has sent (or copied) arg once Run returns.
+	if cap(arg) <= maxPooledArg {
+		*buf = arg
+		argBufs.Put(buf)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -94,6 +102,32 @@ func (m *Manager) run(ctx context.Context, s *kv.Script, a any) ([]any, error) {
 	}
 	return r, nil
 }
+
+// encodeArg is the JSON of a script argument, appended to b: by its own
+// appendJSON on the hot paths (introspection, bearer checks, refresh), by
+// encoding/json otherwise; both give the same bytes (jsonw_test.go).
+func encodeArg(b []byte, a any) ([]byte, error) {
+	ja, ok := a.(jsonAppender)
+	if !ok {
+		j, err := json.Marshal(a)
+		if err != nil {
+			return nil, err
+		}
+		return append(b, j...), nil
+	}
+	w := jw{b: b}
+	ja.appendJSON(&w)
+	if w.err != nil {
+		return nil, w.err
+	}
+	return w.b, nil
+}
+
+// argBufs recycles script argument buffers; one above maxPooledArg (a
+// large batch) is left to the collector.
+var argBufs = sync.Pool{New: func() any { b := make([]byte, 0, 1024); return &b }}
+
+const maxPooledArg = 16 << 10
 
 func rateError(r []any) error {
 	wait := time.Duration(num(r, 2)) * time.Millisecond

@@ -124,7 +124,7 @@ func (m *Manager) Refresh(ctx context.Context, req RefreshRequest) (*Issued, err
 		a.DevJ = deviceJSON(req.Device)
 	}
 	for attempt := 0; ; attempt++ {
-		reply, err := m.run(ctx, scriptRefresh, a)
+		reply, err := m.run(ctx, scriptRefresh, &a)
 		if err != nil {
 			return nil, err
 		}
@@ -162,7 +162,7 @@ func (m *Manager) failure(ctx context.Context, now time.Time, c Client, rs rules
 	if len(rs.lf) == 0 {
 		return ErrInvalidGrant
 	}
-	_, err := m.run(ctx, scriptFail, failArgs{base: m.base(now, c, "user", rules{lf: rs.lf})})
+	_, err := m.run(ctx, scriptFail, &failArgs{base: m.base(now, c, "user", rules{lf: rs.lf})})
 	var rl *RateLimitError
 	if errors.As(err, &rl) {
 		return err

@@ -2,6 +2,7 @@ package session
 
 import (
 	"embed"
+	"strings"
 
 	"github.com/sessionkit/sessiond/pkg/kv"
 )
@@ -17,19 +18,33 @@ func lua(name string) string {
 	return string(b)
 }
 
+// script is the concatenation of the named files, read and hashed on first
+// use (kv.NewScriptFunc): a function that runs one of these scripts does
+// not build the others at start.
+func script(files ...string) *kv.Script {
+	return kv.NewScriptFunc(func() string {
+		var b strings.Builder
+		for _, f := range files {
+			b.WriteString(lua(f))
+		}
+		return b.String()
+	})
+}
+
 // The scripts. Each is lib.lua (plus risk.lua where a request is judged)
 // followed by its own file; see the header of each file for KEYS, ARGV and
-// the reply.
+// the reply. The check script starts with check_fast.lua, which answers
+// the common active case before lib's definitions are even built.
 var (
-	scriptCreate       = kv.NewScript(lua("lib.lua") + lua("create.lua"))
-	scriptRefresh      = kv.NewScript(lua("lib.lua") + lua("risk.lua") + lua("refresh.lua"))
-	scriptCheck        = kv.NewScript(lua("lib.lua") + lua("risk.lua") + lua("check.lua"))
-	scriptEnd          = kv.NewScript(lua("lib.lua") + lua("end.lua"))
-	scriptRevokeAccess = kv.NewScript(lua("lib.lua") + lua("revoke_access.lua"))
-	scriptList         = kv.NewScript(lua("lib.lua") + lua("list.lua"))
-	scriptUpdate       = kv.NewScript(lua("lib.lua") + lua("update.lua"))
-	scriptCleanup      = kv.NewScript(lua("lib.lua") + lua("cleanup.lua"))
-	scriptFail         = kv.NewScript(lua("lib.lua") + lua("fail.lua"))
-	scriptLease        = kv.NewScript(lua("lease.lua"))
-	scriptLeaseTake    = kv.NewScript(lua("lease_take.lua"))
+	scriptCreate       = script("lib.lua", "create.lua")
+	scriptRefresh      = script("lib.lua", "risk.lua", "refresh.lua")
+	scriptCheck        = script("check_fast.lua", "lib.lua", "risk.lua", "check.lua")
+	scriptEnd          = script("lib.lua", "end.lua")
+	scriptRevokeAccess = script("lib.lua", "revoke_access.lua")
+	scriptList         = script("lib.lua", "list.lua")
+	scriptUpdate       = script("lib.lua", "update.lua")
+	scriptCleanup      = script("lib.lua", "cleanup.lua")
+	scriptFail         = script("lib.lua", "fail.lua")
+	scriptLease        = script("lease.lua")
+	scriptLeaseTake    = script("lease_take.lua")
 )

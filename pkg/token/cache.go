@@ -46,8 +46,10 @@ func newVerifiedCache(size int) *verifiedCache {
 	half := max(size/(2*cacheShards), 1)
 	c := &verifiedCache{seed: maphash.MakeSeed()}
 	for i := range c.shards {
+		// Maps grow with use: a cold instance (one request, then gone)
+		// does not pay for 16 maps sized for a busy one.
 		c.shards[i].half = half
-		c.shards[i].cur = make(map[string]cacheEntry, half)
+		c.shards[i].cur = make(map[string]cacheEntry)
 	}
 	return c
 }

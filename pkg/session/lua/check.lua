@@ -12,6 +12,8 @@
 --                  at or above A.block the session is suspended (optional)
 -- Returns {"active", state, risk score text, scope, rot ms, deadline ms, uid}
 -- or {"inactive", reason} or {"rate", rule, retry ms, lockout 0|1}.
+-- check_fast.lua runs first and answers the common active case itself;
+-- whatever it does not answer arrives here untouched.
 
 local g = guard()
 if g then return {'rate', g[1], g[2], g[3]} end
@@ -27,7 +29,12 @@ local function inactive(reason)
   return {'inactive', reason}
 end
 
-local s = load(A.sid)
+-- Only what this script reads (risk.lua's fields too when judging).
+local fields = {'uid', 'st', 'abs', 'idl', 'gen', 'rh', 'risk', 'sc', 'rot'}
+if A.hj then
+  for _, f in ipairs({'dev', 'uaf', 'ip', 'ipn', 'cw', 'cc'}) do fields[#fields + 1] = f end
+end
+local s = load_only(A.sid, fields)
 if not s then return inactive('unknown_session') end
 if A.rt then
   A.sub = s.uid

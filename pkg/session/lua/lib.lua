@@ -39,6 +39,17 @@ end
 -- the user's and the session's streams, in the caller's atomic step. The
 -- streams are capped (100k, 2k per user, 500 per session, approximately)
 -- so a burst cannot outgrow a small KV plan before the cron trims by age.
+-- A per-user or per-session stream gets its TTL once per script, however
+-- many events the script writes to it (the same TTL, set again a few
+-- microseconds later, would change nothing).
+local audit_ttl_set = {}
+local function audit_ttl(k)
+  if not audit_ttl_set[k] then
+    redis.call('PEXPIRE', k, A.ret)
+    audit_ttl_set[k] = true
+  end
+end
+
 local function audit(action, uid, sid, risk, details)
   local f = {'t', int(NOW), 'act', action, 'uid', uid or '', 'sid', sid or '',
     'ip', A.ip or '', 'ua', A.ua or '', 'actor', A.actor or '',
@@ -48,12 +59,12 @@ local function audit(action, uid, sid, risk, details)
   if uid and uid ~= '' then
     local k = P .. 'a:u:' .. uid
     redis.call('XADD', k, 'MAXLEN', '~', 2000, id, unpack(f))
-    redis.call('PEXPIRE', k, A.ret)
+    audit_ttl(k)
   end
   if sid and sid ~= '' then
     local k = P .. 'a:s:' .. sid
     redis.call('XADD', k, 'MAXLEN', '~', 500, id, unpack(f))
-    redis.call('PEXPIRE', k, A.ret)
+    audit_ttl(k)
   end
   return id
 end
@@ -82,12 +93,10 @@ local function end_session(sid, s, state, reason, action, details)
   audit(action, s.uid, sid, nil, details)
 end
 
--- load returns the session's fields, or nil when the key is gone. A live
--- session past its idle or absolute deadline is ended here (lazy expiry),
--- so every reader sees the same answer whether or not the cron ran.
-local function load(sid)
-  local s = hgetall(skey(sid))
-  if not s then return nil end
+-- settle ends a live session past its idle or absolute deadline (lazy
+-- expiry), so every reader sees the same answer whether or not the cron
+-- ran. It returns s, updated.
+local function settle(sid, s)
   if not ENDED[s.st] then
     if NOW >= tonumber(s.abs) then
       end_session(sid, s, 'expired', 'absolute_timeout', 'session.absolute_expired')
@@ -96,6 +105,31 @@ local function load(sid)
     end
   end
   return s
+end
+
+-- load returns the session's fields, settled, or nil when the key is gone.
+local function load(sid)
+  local s = hgetall(skey(sid))
+  if not s then return nil end
+  return settle(sid, s)
+end
+
+-- load_only is load reading only the named fields (one HMGET instead of
+-- HGETALL: a session hash also holds its device fingerprint, IP history
+-- and metadata, which a check does not read). fields must name every field
+-- the caller reads, and uid, st, abs and idl (lazy expiry). Absent fields
+-- are nil, as with load; nil when the session is gone.
+local function load_only(sid, fields)
+  local r = redis.call('HMGET', skey(sid), unpack(fields))
+  local s, found = {}, false
+  for i = 1, #fields do
+    if r[i] then
+      s[fields[i]] = r[i]
+      found = true
+    end
+  end
+  if not found then return nil end
+  return settle(sid, s)
 end
 
 -- deadline is when a live session ends if nothing happens.

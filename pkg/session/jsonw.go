@@ -1,0 +1,258 @@
+package session
+
+import (
+	"errors"
+	"math"
+	"slices"
+	"strconv"
+	"sync/atomic"
+	"unicode/utf8"
+)
+
+// A JSON writer for the hot paths: the script argument of every
+// introspection and refresh, and the introspection answer. It appends to a
+// byte slice instead of walking types by reflection, and writes exactly
+// the bytes encoding/json would for the same struct (field order, escaping,
+// number formats, map keys sorted): jsonw_test.go checks that on generated
+// and fuzzed values, so the scripts and the clients see no difference.
+
+// errJSONValue is what encoding/json refuses: a NaN or infinite float.
+var errJSONValue = errors.New("session: unsupported JSON value (NaN or infinity)")
+
+// jsonAppender is a script argument that encodes itself (see run).
+type jsonAppender interface {
+	appendJSON(w *jw)
+}
+
+// jw builds one JSON value. Keys are our own constant ASCII names, written
+// as is; values are escaped.
+type jw struct {
+	b     []byte
+	comma bool // a member was written in the current object or array
+	err   error
+}
+
+func (w *jw) open() { w.b = append(w.b, '{'); w.comma = false }
+
+func (w *jw) close() { w.b = append(w.b, '}'); w.comma = true }
+
+func (w *jw) key(k string) {
+	if w.comma {
+		w.b = append(w.b, ',')
+	}
+	w.b = append(w.b, '"')
+	w.b = append(w.b, k...)
+	w.b = append(w.b, '"', ':')
+	w.comma = true
+}
+
+func (w *jw) str(k, v string) {
+	w.key(k)
+	w.b = appendJSONString(w.b, v)
+}
+
+// strOmit is a string field tagged omitempty.
+func (w *jw) strOmit(k, v string) {
+	if v != "" {
+		w.str(k, v)
+	}
+}
+
+func (w *jw) int(k string, v int64) {
+	w.key(k)
+	w.b = strconv.AppendInt(w.b, v, 10)
+}
+
+func (w *jw) uint(k string, v uint64) {
+	w.key(k)
+	w.b = strconv.AppendUint(w.b, v, 10)
+}
+
+func (w *jw) bool(k string, v bool) {
+	w.key(k)
+	w.b = strconv.AppendBool(w.b, v)
+}
+
+func (w *jw) float(k string, v float64) {
+	w.key(k)
+	w.floatValue(v)
+}
+
+func (w *jw) floatValue(v float64) {
+	var err error
+	w.b, err = appendJSONFloat(w.b, v)
+	if err != nil && w.err == nil {
+		w.err = err
+	}
+}
+
+// stringMap writes m with its keys sorted, as encoding/json does.
+func (w *jw) stringMap(k string, m map[string]string) {
+	w.key(k)
+	keys := sortedKeys(m)
+	w.b = append(w.b, '{')
+	for i, mk := range keys {
+		if i > 0 {
+			w.b = append(w.b, ',')
+		}
+		w.b = appendJSONString(w.b, mk)
+		w.b = append(w.b, ':')
+		w.b = appendJSONString(w.b, m[mk])
+	}
+	w.b = append(w.b, '}')
+}
+
+// floatMap writes m with its keys sorted, as encoding/json does.
+func (w *jw) floatMap(k string, m map[string]float64) {
+	w.key(k)
+	w.floatObject(m, sortedKeys(m))
+}
+
+func (w *jw) floatObject(m map[string]float64, keys []string) {
+	w.b = append(w.b, '{')
+	for i, mk := range keys {
+		if i > 0 {
+			w.b = append(w.b, ',')
+		}
+		w.b = appendJSONString(w.b, mk)
+		w.b = append(w.b, ':')
+		w.floatValue(m[mk])
+	}
+	w.b = append(w.b, '}')
+}
+
+// floatMapCache remembers the encoding of the last map floatMapCached
+// wrote (in practice DeviceWeights, sent with every refresh): checking
+// that a map still holds exactly the same entries is a few map lookups,
+// sorting and formatting it again is not.
+type floatMapCache struct {
+	keys []string
+	bits []uint64 // math.Float64bits of each value: -0 and 0 encode differently
+	enc  []byte   // the encoded object
+}
+
+var lastFloatMap atomic.Pointer[floatMapCache]
+
+func (c *floatMapCache) matches(m map[string]float64) bool {
+	if len(m) != len(c.keys) {
+		return false
+	}
+	for i, k := range c.keys {
+		v, ok := m[k]
+		if !ok || math.Float64bits(v) != c.bits[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// floatMapCached is floatMap, reusing the last encoding when m holds the
+// same entries.
+func (w *jw) floatMapCached(k string, m map[string]float64) {
+	w.key(k)
+	if c := lastFloatMap.Load(); c != nil && c.matches(m) {
+		w.b = append(w.b, c.enc...)
+		return
+	}
+	start := len(w.b)
+	keys := sortedKeys(m)
+	w.floatObject(m, keys)
+	if w.err != nil {
+		return
+	}
+	c := &floatMapCache{keys: keys, bits: make([]uint64, len(keys)), enc: append([]byte(nil), w.b[start:]...)}
+	for i, mk := range keys {
+		c.bits[i] = math.Float64bits(m[mk])
+	}
+	lastFloatMap.Store(c)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// appendJSONFloat formats a float64 as encoding/json does: the shortest
+// decimal that reads back exactly, in exponent form below 1e-6 and from
+// 1e21 on (with a one-digit exponent written without a leading zero).
+func appendJSONFloat(b []byte, f float64) ([]byte, error) {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return b, errJSONValue
+	}
+	format := byte('f')
+	if a := math.Abs(f); a != 0 && (a < 1e-6 || a >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		// "1e-07" -> "1e-7"
+		n := len(b)
+		if n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b, nil
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString writes s as a JSON string the way encoding/json does by
+// default: ", \ and the short escapes \b \f \n \r \t; other control
+// characters and <, >, & as \u00XX; U+2028 and U+2029 escaped; each byte of
+// invalid UTF-8 as \ufffd.
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
