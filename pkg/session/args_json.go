@@ -15,26 +15,10 @@ func (a *base) appendFields(w *jw) {
 	w.int("ret", a.Ret)
 	w.int("tomb", a.Tomb)
 	if len(a.RL) > 0 {
-		w.key("rl")
-		w.b = append(w.b, '[')
-		for i := range a.RL {
-			if i > 0 {
-				w.b = append(w.b, ',')
-			}
-			a.RL[i].appendJSON(w)
-		}
-		w.b = append(w.b, ']')
+		array(w, "rl", a.RL, (*rlArg).appendJSON)
 	}
 	if len(a.LF) > 0 {
-		w.key("lf")
-		w.b = append(w.b, '[')
-		for i := range a.LF {
-			if i > 0 {
-				w.b = append(w.b, ',')
-			}
-			a.LF[i].appendJSON(w)
-		}
-		w.b = append(w.b, ']')
+		array(w, "lf", a.LF, (*lfArg).appendJSON)
 	}
 	w.strOmit("uid", a.UID)
 	w.strOmit("sid", a.SID)

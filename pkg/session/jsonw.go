@@ -46,6 +46,19 @@ func (w *jw) key(k string) {
 	w.comma = true
 }
 
+// array writes "k":[...], each element written by elem.
+func array[T any](w *jw, k string, items []T, elem func(*T, *jw)) {
+	w.key(k)
+	w.b = append(w.b, '[')
+	for i := range items {
+		if i > 0 {
+			w.b = append(w.b, ',')
+		}
+		elem(&items[i], w)
+	}
+	w.b = append(w.b, ']')
+}
+
 func (w *jw) str(k, v string) {
 	w.key(k)
 	w.b = appendJSONString(w.b, v)
