@@ -122,10 +122,9 @@ func TestVariables(t *testing.T) {
 		want any
 	}
 	type bad struct {
-		in      string
-		msg     string // substring of the error
-		secret  bool   // the value must not appear in the error
-		comment string
+		in     string
+		msg    string // substring of the error
+		secret bool   // the value must not appear in the error
 	}
 	cases := []struct {
 		name  string // variable

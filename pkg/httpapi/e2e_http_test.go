@@ -258,7 +258,8 @@ func TestCronCleanup(t *testing.T) {
 
 // Default is the App the api/ functions use; it must be one per process.
 func TestDefaultIsShared(t *testing.T) {
-	if httpapi.Default() != httpapi.Default() {
+	first, second := httpapi.Default(), httpapi.Default()
+	if first != second {
 		t.Fatal("Default returned two Apps")
 	}
 }

@@ -115,12 +115,6 @@ func (w *jw) stringMap(k string, m map[string]string) {
 	w.b = append(w.b, '}')
 }
 
-// floatMap writes m with its keys sorted, as encoding/json does.
-func (w *jw) floatMap(k string, m map[string]float64) {
-	w.key(k)
-	w.floatObject(m, sortedKeys(m))
-}
-
 func (w *jw) floatObject(m map[string]float64, keys []string) {
 	w.b = append(w.b, '{')
 	for i, mk := range keys {

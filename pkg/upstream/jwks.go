@@ -63,7 +63,7 @@ var (
 // algorithm against the pinned list; it is checked again here because the
 // JWS is parsed again.
 func (k *keySet) VerifySignature(ctx context.Context, raw string) ([]byte, error) {
-	jws, err := jose.ParseSigned(raw, k.algs)
+	jws, err := jose.ParseSignedCompact(raw, k.algs)
 	if err != nil || len(jws.Signatures) != 1 {
 		return nil, errors.New("malformed jws")
 	}
