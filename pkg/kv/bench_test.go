@@ -2,8 +2,10 @@ package kv_test
 
 import (
 	"context"
+	"syscall"
 	"testing"
 
+	"github.com/sessionkit/sessiond/pkg/kv"
 	"github.com/sessionkit/sessiond/pkg/kv/kvtest"
 )
 
@@ -46,4 +48,65 @@ func BenchmarkPipeline3(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkParallelRun: 16 goroutines per GOMAXPROCS each running a small
+// script over the native transport (real Redis with REDIS_URL, else the
+// embedded store), with automatic pipelining on its default lane ("auto")
+// and off ("off": every call takes a pooled connection of its own). It
+// reports the test process's CPU per call (cpu-ns/op), which is what
+// pipelining saves: system calls.
+func BenchmarkParallelRun(b *testing.B) {
+	for _, lanes := range []struct {
+		name string
+		n    int
+	}{{"auto", kv.DefaultPipelineLanes}, {"off", 0}} {
+		b.Run(lanes.name, func(b *testing.B) {
+			var r *kv.Redis
+			if url := kvtest.RedisURL(); url != "" {
+				c, err := kv.NewRedisURL(url)
+				if err != nil {
+					b.Fatal(err)
+				}
+				r = c
+			} else {
+				e, err := kv.NewEmbedded()
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer e.Close()
+				r = e.Redis
+			}
+			defer r.Close()
+			r.SetPipelineLanes(lanes.n)
+			ctx, k := context.Background(), kvtest.Prefix(b)+"k"
+			s := kv.NewScript("return redis.call('INCR', KEYS[1])")
+			if _, err := r.Run(ctx, s, []string{k}); err != nil {
+				b.Fatal(err)
+			}
+			b.SetParallelism(16)
+			b.ReportAllocs()
+			cpu0 := processCPU()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, err := r.Run(ctx, s, []string{k}); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			b.StopTimer()
+			b.ReportMetric(float64(processCPU()-cpu0)/float64(b.N), "cpu-ns/op")
+		})
+	}
+}
+
+// processCPU is this process's user+system CPU time in nanoseconds.
+func processCPU() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
 }

@@ -3,6 +3,7 @@ package kv
 import (
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 )
 
@@ -40,6 +41,10 @@ func (i Info) String() string {
 //  3. nothing: the embedded in-process store (NewEmbedded), refused when
 //     VERCEL_ENV=production.
 //
+// SESSIOND_KV_LANES (native Redis and the embedded store only) sets how many
+// automatic pipelines may be on the wire at once (Redis.SetPipelineLanes;
+// default DefaultPipelineLanes, 0 turns automatic pipelining off).
+//
 // Half a pair (a URL without its token or the reverse) is an error naming
 // the missing variable, not a reason to fall through to the next transport.
 // Every error wraps ErrConfig and names variables, never their values.
@@ -66,6 +71,14 @@ func Open(getenv func(string) string) (Client, Info, error) {
 		}
 		return c, Info{Transport: TransportREST, Addr: c.base, Source: p[0]}, nil
 	}
+	lanes := DefaultPipelineLanes
+	if v := env("SESSIOND_KV_LANES"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 64 {
+			return nil, Info{}, fmt.Errorf("%w: SESSIOND_KV_LANES must be an integer from 0 to 64", ErrConfig)
+		}
+		lanes = n
+	}
 	for _, name := range []string{"REDIS_URL", "KV_URL"} {
 		raw := env(name)
 		if raw == "" {
@@ -75,6 +88,7 @@ func Open(getenv func(string) string) (Client, Info, error) {
 		if err != nil {
 			return nil, Info{}, configErr(name, err)
 		}
+		c.SetPipelineLanes(lanes)
 		return c, Info{Transport: TransportRedis, Addr: redactURL(raw), Source: name}, nil
 	}
 	if env("VERCEL_ENV") == "production" {
@@ -85,6 +99,7 @@ func Open(getenv func(string) string) (Client, Info, error) {
 	if err != nil {
 		return nil, Info{}, err
 	}
+	e.SetPipelineLanes(lanes)
 	return e, Info{Transport: TransportEmbedded, Addr: e.Addr()}, nil
 }
 

@@ -25,7 +25,8 @@ const (
 // github.com/redis/go-redis/v9. It is safe for concurrent use; connections
 // are pooled and reused.
 type Redis struct {
-	rdb *redis.Client
+	rdb  *redis.Client
+	pipe *autoPipe
 }
 
 var (
@@ -65,7 +66,20 @@ func NewRedis(opts *redis.Options) *Redis {
 	o.ContextTimeoutEnabled = true
 	o.DisableIdentity = true
 	o.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
-	return &Redis{rdb: redis.NewClient(&o)}
+	rdb := redis.NewClient(&o)
+	return &Redis{rdb: rdb, pipe: newAutoPipe(rdb, DefaultPipelineLanes)}
+}
+
+// SetPipelineLanes sets how many automatic pipelines (see autopipe.go) may
+// be on the wire at once; 0 turns automatic pipelining off, so every Do and
+// Run takes a pooled connection of its own. It must be called before the
+// Client is used.
+func (r *Redis) SetPipelineLanes(n int) {
+	if n <= 0 {
+		r.pipe = nil
+		return
+	}
+	r.pipe = newAutoPipe(r.rdb, n)
 }
 
 // NewRedisURL parses a redis:// or rediss:// URL (with go-redis's ParseURL,
@@ -114,7 +128,12 @@ func (r *Redis) doOp(ctx context.Context, op string, args []any) (any, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, &TransportError{Op: op, Err: err}
 	}
-	v, err := r.rdb.Do(ctx, nargs...).Result()
+	var v any
+	if r.pipe != nil {
+		v, err = r.pipe.do(ctx, nargs)
+	} else {
+		v, err = r.rdb.Do(ctx, nargs...).Result()
+	}
 	if err != nil {
 		return nil, classifyNative(ctx, op, err)
 	}

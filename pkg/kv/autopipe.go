@@ -1,0 +1,206 @@
+package kv
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Automatic pipelining of the native transport's single commands.
+//
+// Under concurrent load most of a request's cost on both ends of a loopback
+// or LAN connection is the system calls: one write and one read per command
+// in the service, and the same again in Redis, each write also paying for
+// the receiver's TCP processing. Commands issued at the same moment by
+// different requests are therefore sent together: every Do (and the EVALSHA
+// of every Run) joins a queue, and at most maxLanes batches are on the wire
+// at once, each one pipeline (one write, one read) of up to maxBatch queued
+// commands. A caller that finds a lane free does not hand its command to
+// another goroutine: it runs the lane itself, so a lone request costs what
+// a plain Do costs.
+//
+// Nothing about an operation changes: each command is still one command,
+// with its own reply and its own error, and a script still runs atomically
+// in Redis. Batching changes only how commands share a connection. A
+// command's own context still bounds the caller's wait; a batch's socket
+// deadline is the latest of its commands' deadlines (or the client's read
+// timeout), so one short deadline does not fail its neighbours. When the
+// connection breaks mid-batch, every command of the batch fails with a
+// TransportError, as a lone command on that connection would have: the
+// caller cannot know whether it ran, and no command is ever resent.
+const autoPipeMaxBatch = 64
+
+// DefaultPipelineLanes is how many automatic pipelines the native transport
+// keeps on the wire at once unless SESSIOND_KV_LANES says otherwise. One
+// measured best on the 2-core machine of docs/performance.md: the larger
+// the batches, the fewer system calls on both ends, and Redis runs commands
+// one at a time whatever the number of connections.
+const DefaultPipelineLanes = 1
+
+type pcall struct {
+	ctx  context.Context
+	args []any
+	val  any
+	err  error
+	done chan struct{}
+}
+
+type autoPipe struct {
+	rdb      *redis.Client
+	maxLanes int
+
+	mu    sync.Mutex
+	queue []*pcall
+	lanes int
+
+	batches, cmds atomic.Int64 // sent so far, for tests and benchmarks
+}
+
+func newAutoPipe(rdb *redis.Client, maxLanes int) *autoPipe {
+	if maxLanes < 1 {
+		maxLanes = 1
+	}
+	return &autoPipe{rdb: rdb, maxLanes: maxLanes}
+}
+
+// do runs one command (already converted by nativeArgs) and returns
+// go-redis's value and error for it.
+func (p *autoPipe) do(ctx context.Context, args []any) (any, error) {
+	c := &pcall{ctx: ctx, args: args, done: make(chan struct{})}
+	p.mu.Lock()
+	p.queue = append(p.queue, c)
+	if p.lanes < p.maxLanes {
+		p.lanes++
+		p.mu.Unlock()
+		p.lead(c)
+	} else {
+		p.mu.Unlock()
+	}
+	// Answered already when this caller's lane sent it; otherwise another
+	// lane took it from the queue first.
+	select {
+	case <-c.done:
+		return c.val, c.err
+	case <-ctx.Done():
+		// The command may still be sent with a later batch (or may be on
+		// the wire already): like a lone command whose deadline passed,
+		// its outcome is unknown to the caller.
+		return nil, ctx.Err()
+	}
+}
+
+// lead runs batches on the lane the caller took until the caller's own
+// command is answered or the queue is empty (another lane took the command),
+// then leaves the lane to a goroutine if commands are still queued, so none
+// waits for a caller that is not coming.
+func (p *autoPipe) lead(own *pcall) {
+	for {
+		batch := p.take()
+		if batch == nil {
+			return // the queue is empty and take released the lane
+		}
+		p.exec(batch)
+		select {
+		case <-own.done:
+			p.mu.Lock()
+			if len(p.queue) == 0 {
+				p.lanes--
+				p.mu.Unlock()
+				return
+			}
+			p.mu.Unlock()
+			go p.drain()
+			return
+		default:
+		}
+	}
+}
+
+// drain runs batches on a lane until the queue is empty.
+func (p *autoPipe) drain() {
+	for {
+		batch := p.take()
+		if batch == nil {
+			return
+		}
+		p.exec(batch)
+	}
+}
+
+// take removes up to autoPipeMaxBatch commands from the queue. With the
+// queue empty it releases the caller's lane and returns nil.
+func (p *autoPipe) take() []*pcall {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := len(p.queue)
+	if n == 0 {
+		p.lanes--
+		return nil
+	}
+	if n > autoPipeMaxBatch {
+		n = autoPipeMaxBatch
+	}
+	batch := make([]*pcall, n)
+	copy(batch, p.queue)
+	rest := copy(p.queue, p.queue[n:])
+	clear(p.queue[rest:])
+	p.queue = p.queue[:rest]
+	return batch
+}
+
+// exec sends a batch as one pipeline and answers each command.
+func (p *autoPipe) exec(batch []*pcall) {
+	p.batches.Add(1)
+	p.cmds.Add(int64(len(batch)))
+	live := batch[:0:0]
+	for _, c := range batch {
+		if err := c.ctx.Err(); err != nil {
+			c.err = err
+			close(c.done)
+			continue
+		}
+		live = append(live, c)
+	}
+	switch len(live) {
+	case 0:
+		return
+	case 1:
+		c := live[0]
+		c.val, c.err = p.rdb.Do(c.ctx, c.args...).Result()
+		close(c.done)
+		return
+	}
+	ctx, cancel := batchContext(live)
+	defer cancel()
+	pipe := p.rdb.Pipeline()
+	cmds := make([]*redis.Cmd, len(live))
+	for i, c := range live {
+		cmds[i] = pipe.Do(ctx, c.args...)
+	}
+	_, _ = pipe.Exec(ctx) // per-command results below
+	for i, c := range live {
+		c.val, c.err = cmds[i].Result()
+		close(c.done)
+	}
+}
+
+// batchContext is the context a batch is sent under: no cancellation (one
+// caller giving up must not break the connection under the others) and the
+// latest deadline of its commands, or none when one of them has none (the
+// client's read and write timeouts then apply).
+func batchContext(batch []*pcall) (context.Context, context.CancelFunc) {
+	var latest time.Time
+	for _, c := range batch {
+		dl, ok := c.ctx.Deadline()
+		if !ok {
+			return context.Background(), func() {}
+		}
+		if dl.After(latest) {
+			latest = dl
+		}
+	}
+	return context.WithDeadline(context.Background(), latest)
+}
