@@ -2,6 +2,7 @@ package kv
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -46,6 +47,8 @@ type pcall struct {
 	val  any
 	err  error
 	done chan struct{}
+
+	taken bool // by a lane, under autoPipe.mu: it will be sent or answered
 }
 
 type autoPipe struct {
@@ -85,11 +88,22 @@ func (p *autoPipe) do(ctx context.Context, args []any) (any, error) {
 	case <-c.done:
 		return c.val, c.err
 	case <-ctx.Done():
-		// The command may still be sent with a later batch (or may be on
-		// the wire already): like a lone command whose deadline passed,
-		// its outcome is unknown to the caller.
+	}
+	// The caller gives up. A command still queued leaves the queue and is
+	// never sent. One a lane has taken is being sent: wait for its batch
+	// (bounded by the batch's deadline or the client's timeouts), because
+	// its arguments may be the caller's buffers, reused once this returns.
+	p.mu.Lock()
+	if !c.taken {
+		if i := slices.Index(p.queue, c); i >= 0 {
+			p.queue = slices.Delete(p.queue, i, i+1)
+		}
+		p.mu.Unlock()
 		return nil, ctx.Err()
 	}
+	p.mu.Unlock()
+	<-c.done
+	return c.val, c.err
 }
 
 // lead runs batches on the lane the caller took until the caller's own
@@ -145,6 +159,9 @@ func (p *autoPipe) take() []*pcall {
 	}
 	batch := make([]*pcall, n)
 	copy(batch, p.queue)
+	for _, c := range batch {
+		c.taken = true
+	}
 	rest := copy(p.queue, p.queue[n:])
 	clear(p.queue[rest:])
 	p.queue = p.queue[:rest]

@@ -208,6 +208,45 @@ func TestAutoPipeQueuedCallerGivesUp(t *testing.T) {
 	}
 }
 
+// A caller whose context ends after a lane took its command waits until
+// that batch is done with it: its arguments may be buffers the caller
+// reuses as soon as it returns.
+func TestAutoPipeTakenCallWaitsForItsBatch(t *testing.T) {
+	e, err := NewEmbedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	e.SetPipelineLanes(1)
+	p := e.pipe
+	p.mu.Lock()
+	p.lanes = 1 // a lane is busy: the call below queues
+	p.mu.Unlock()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := e.Do(ctx, "ECHO", "x")
+		done <- err
+	}()
+	waitQueued(t, p, 1)
+	batch := p.take() // the lane takes it
+	cancel()
+	select {
+	case err := <-done:
+		t.Fatalf("returned (%v) while its command was taken and not yet sent", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	p.exec(batch)
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("err = %v, want context.Canceled", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("still waiting after its batch was done")
+	}
+}
+
 // A store that cannot be reached fails every queued caller with a
 // TransportError; none hangs, and the lanes are free afterwards.
 func TestAutoPipeUnreachableStore(t *testing.T) {
