@@ -56,13 +56,9 @@ func (r *riskArgs) appendFields(w *jw) {
 		w.float("failures", r.W.Failures)
 		w.close()
 	}
-	if len(r.DW) > 0 {
-		w.floatMapCached("dw", r.DW)
+	if r.DK {
+		w.bool("dk", true)
 	}
-	if len(r.Dev) > 0 {
-		w.stringMap("dev", r.Dev)
-	}
-	w.strOmit("dvj", r.DevJ)
 	w.strOmit("ipn", r.IPN)
 	w.strOmit("uaf", r.UAF)
 	w.int("cad", int64(r.Cad))

@@ -87,8 +87,9 @@ func TestCheckFastPathMatchesFullPath(t *testing.T) {
 			a := access()
 			a.HJ = true
 			a.IP = "192.0.2.9"
-			a.riskArgs = riskArgs{W: &DefaultRiskWeights, DW: DeviceWeights, Dev: map[string]string{"os": "windows", "browser": "edge"},
+			a.riskArgs = riskArgs{W: &DefaultRiskWeights, DW: DeviceWeights,
 				IPN: "192.0.2.0/24", UAF: "edge/windows", Cad: 1 << 30, FSat: 5}
+			a.DevF, a.DK = deviceFeaturesJSON(map[string]string{"os": "windows", "browser": "edge"}, DeviceWeights)
 			return a
 		}, false},
 		{"current refresh token", state{session: active()}, func() checkArgs {
@@ -136,7 +137,11 @@ func TestCheckFastPathMatchesFullPath(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					return tr.Client.Run(ctx, s, nil, arg)
+					extra, err := a.extraArgs()
+					if err != nil {
+						t.Fatal(err)
+					}
+					return tr.Client.Run(ctx, s, nil, append([]any{arg}, extra...)...)
 				}
 				pf, pn := base+"f:", base+"n:"
 				gotF, errF := run(pf, scriptCheck)

@@ -33,8 +33,8 @@ type createArgs struct {
 	Abs   int64             `json:"abs"`
 	Slack int64             `json:"slack"`
 	Max   int               `json:"max"`
-	Dev   map[string]string `json:"dev,omitempty"`
-	DevJ  string            `json:"dvj,omitempty"`
+	DevF  string            `json:"-"` // ARGV[3]: the device's features (deviceFeaturesJSON)
+	DevJ  string            `json:"-"` // ARGV[4]: the device as the client sent it
 	IPN   string            `json:"ipn,omitempty"`
 	UAF   string            `json:"uaf,omitempty"`
 	MD    string            `json:"md,omitempty"`
@@ -42,6 +42,15 @@ type createArgs struct {
 	Up    string            `json:"up,omitempty"`
 	UpX   int64             `json:"upx,omitempty"`
 	UpI   bool              `json:"upi,omitempty"`
+}
+
+// extraArgs are create.lua's ARGV[2..4] (ARGV[2], risk.lua's weights, is
+// not read there).
+func (a *createArgs) extraArgs() ([]any, error) {
+	if a.DevF == "" && a.DevJ == "" {
+		return nil, nil
+	}
+	return []any{"", a.DevF, a.DevJ}, nil
 }
 
 // Create starts a session for req.UserID and issues its first access and
@@ -98,7 +107,7 @@ func (m *Manager) Create(ctx context.Context, req CreateRequest) (*Issued, error
 	}
 	a.UID, a.SID = req.UserID, sid
 	if req.Device != nil {
-		a.Dev = req.Device.Features()
+		a.DevF, _ = deviceFeaturesJSON(req.Device.Features(), DeviceWeights)
 		a.DevJ = deviceJSON(req.Device)
 	}
 	if len(req.Metadata) > 0 {
@@ -117,7 +126,7 @@ func (m *Manager) Create(ctx context.Context, req CreateRequest) (*Issued, error
 		}
 		a.Up, a.UpX, a.Scope = sealed, req.Upstream.Expiry.UnixMilli(), req.Upstream.Scope
 	}
-	if _, err := m.run(ctx, scriptCreate, a); err != nil {
+	if _, err := m.run(ctx, scriptCreate, &a); err != nil {
 		return nil, err
 	}
 	idl := now.Add(m.cfg.IdleTimeout)

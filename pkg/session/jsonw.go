@@ -157,21 +157,33 @@ func (c *floatMapCache) matches(m map[string]float64) bool {
 // same entries.
 func (w *jw) floatMapCached(k string, m map[string]float64) {
 	w.key(k)
-	if c := lastFloatMap.Load(); c != nil && c.matches(m) {
-		w.b = append(w.b, c.enc...)
+	enc, err := floatMapJSON(m)
+	if err != nil {
+		w.err = err
 		return
 	}
-	start := len(w.b)
+	w.b = append(w.b, enc...)
+}
+
+// floatMapJSON is the JSON object of m (keys sorted), reusing the last
+// encoding when m holds the same entries. The result is shared by every
+// caller: never modify it.
+func floatMapJSON(m map[string]float64) ([]byte, error) {
+	if c := lastFloatMap.Load(); c != nil && c.matches(m) {
+		return c.enc, nil
+	}
 	keys := sortedKeys(m)
+	w := jw{}
 	w.floatObject(m, keys)
 	if w.err != nil {
-		return
+		return nil, w.err
 	}
-	c := &floatMapCache{keys: keys, bits: make([]uint64, len(keys)), enc: append([]byte(nil), w.b[start:]...)}
+	c := &floatMapCache{keys: keys, bits: make([]uint64, len(keys)), enc: w.b}
 	for i, mk := range keys {
 		c.bits[i] = math.Float64bits(m[mk])
 	}
 	lastFloatMap.Store(c)
+	return c.enc, nil
 }
 
 func sortedKeys[V any](m map[string]V) []string {

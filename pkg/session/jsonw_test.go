@@ -60,14 +60,8 @@ func randomRisk(r *rand.Rand) riskArgs {
 	case 2:
 		ra.DW = DeviceWeights
 	}
-	switch r.IntN(3) {
-	case 1:
-		ra.Dev = map[string]string{}
-	case 2:
-		ra.Dev = map[string]string{}
-		for range 1 + r.IntN(6) {
-			ra.Dev[pick(r, jsonStrings)] = pick(r, jsonStrings)
-		}
+	if r.IntN(2) == 0 {
+		ra.DK = true
 	}
 	return ra
 }
@@ -195,4 +189,20 @@ func TestFloatMapCacheFollowsChanges(t *testing.T) {
 	delete(m, "nan")
 	checkSame(t, &refreshArgs{riskArgs: riskArgs{DW: DeviceWeights}})
 	checkSame(t, a)
+}
+
+// floatMapJSON (the device weights sent as ARGV[2]) writes what
+// encoding/json writes, whether it encodes or reuses its last encoding.
+func TestFloatMapJSONMatchesEncodingJSON(t *testing.T) {
+	other := map[string]float64{"a": 1, "b": -0.5, "c": 1e21}
+	for i, m := range []map[string]float64{DeviceWeights, DeviceWeights, other, DeviceWeights, {}, other} {
+		got, err := floatMapJSON(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _ := json.Marshal(m)
+		if string(got) != string(want) {
+			t.Fatalf("case %d: %s, want %s", i, got, want)
+		}
+	}
 }

@@ -84,7 +84,19 @@ func (m *Manager) run(ctx context.Context, s *kv.Script, a any) ([]any, error) {
 		argBufs.Put(buf)
 		return nil, fmt.Errorf("session: encode script argument: %w", err)
 	}
-	v, err := m.kv.Run(ctx, s, nil, arg)
+	var extra []any
+	if x, ok := a.(extraArger); ok {
+		if extra, err = x.extraArgs(); err != nil {
+			argBufs.Put(buf)
+			return nil, fmt.Errorf("session: encode script argument: %w", err)
+		}
+	}
+	var v any
+	if extra == nil {
+		v, err = m.kv.Run(ctx, s, nil, arg)
+	} else {
+		v, err = m.kv.Run(ctx, s, nil, append([]any{arg}, extra...)...)
+	}
 	// Every transport has sent (or copied) arg once Run returns.
 	if cap(arg) <= maxPooledArg {
 		*buf = arg
@@ -106,6 +118,13 @@ func (m *Manager) run(ctx context.Context, s *kv.Script, a any) ([]any, error) {
 // encodeArg is the JSON of a script argument, appended to b: by its own
 // appendJSON on the hot paths (introspection, bearer checks, refresh), by
 // encoding/json otherwise; both give the same bytes (jsonw_test.go).
+// extraArger is a script argument with more to send after the JSON object
+// A (ARGV[1]): values a script reads only in some cases, which it would
+// otherwise decode on every call.
+type extraArger interface {
+	extraArgs() ([]any, error)
+}
+
 func encodeArg(b []byte, a any) ([]byte, error) {
 	ja, ok := a.(jsonAppender)
 	if !ok {

@@ -41,16 +41,32 @@ type refreshArgs struct {
 	riskArgs
 }
 
-// riskArgs are the fields risk.lua reads.
+// riskArgs are the fields risk.lua reads. The device's are sent outside
+// the JSON object A (ARGV[2..4], see extraArgs), so that a call decodes
+// them only when it compares two different fingerprints.
 type riskArgs struct {
-	W    *RiskWeights       `json:"W,omitempty"`
-	DW   map[string]float64 `json:"dw,omitempty"`
-	Dev  map[string]string  `json:"dev,omitempty"`
-	DevJ string             `json:"dvj,omitempty"`
-	IPN  string             `json:"ipn,omitempty"`
-	UAF  string             `json:"uaf,omitempty"`
-	Cad  int                `json:"cad"`
-	FSat int                `json:"fsat"`
+	W    *RiskWeights `json:"W,omitempty"`
+	DK   bool         `json:"dk,omitempty"`
+	IPN  string       `json:"ipn,omitempty"`
+	UAF  string       `json:"uaf,omitempty"`
+	Cad  int          `json:"cad"`
+	FSat int          `json:"fsat"`
+
+	DW   map[string]float64 `json:"-"` // ARGV[2]: field weights
+	DevF string             `json:"-"` // ARGV[3]: the fingerprint's features, JSON with sorted keys
+	DevJ string             `json:"-"` // ARGV[4]: the device as the client sent it
+}
+
+// extraArgs are ARGV[2..4] of a script that includes risk.lua.
+func (r *riskArgs) extraArgs() ([]any, error) {
+	if r.DevF == "" {
+		return nil, nil // nothing to compare: risk.lua never reads them
+	}
+	dw, err := floatMapJSON(r.DW)
+	if err != nil {
+		return nil, err
+	}
+	return []any{dw, r.DevF, r.DevJ}, nil
 }
 
 func (m *Manager) riskArgs(c Client, dev *Device) riskArgs {
@@ -59,12 +75,33 @@ func (m *Manager) riskArgs(c Client, dev *Device) riskArgs {
 		Cad: m.cfg.Risk.CadencePerMinute, FSat: max(1, m.cfg.Risk.FailuresSaturate),
 	}
 	if dev != nil {
-		r.Dev = dev.Features()
-		if len(r.Dev) == 0 {
-			r.Dev = nil
+		r.DevF, r.DK = deviceFeaturesJSON(dev.Features(), DeviceWeights)
+		if r.DevF != "" {
+			r.DevJ = deviceJSON(dev)
 		}
 	}
 	return r
+}
+
+// deviceFeaturesJSON is the form a fingerprint is stored in and compared
+// by: its features as a JSON object with sorted keys ("" when it has none),
+// and whether any of them weighs in Similarity.
+func deviceFeaturesJSON(f map[string]string, weights map[string]float64) (string, bool) {
+	if len(f) == 0 {
+		return "", false
+	}
+	b, err := json.Marshal(f) // sorted keys: the same features, the same text
+	if err != nil {
+		return "", false
+	}
+	weighted := false
+	for k := range f {
+		if weights[k] > 0 {
+			weighted = true
+			break
+		}
+	}
+	return string(b), weighted
 }
 
 // Refresh rotates a refresh token (RFC 6749 §6, RFC 9700 §4.14.2) and
@@ -120,9 +157,6 @@ func (m *Manager) Refresh(ctx context.Context, req RefreshRequest) (*Issued, err
 		riskArgs: m.riskArgs(req.Client, req.Device),
 	}
 	a.SID = sid
-	if req.Device != nil && a.Dev != nil {
-		a.DevJ = deviceJSON(req.Device)
-	}
 	for attempt := 0; ; attempt++ {
 		reply, err := m.run(ctx, scriptRefresh, &a)
 		if err != nil {

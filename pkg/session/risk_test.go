@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/sessionkit/sessiond/pkg/kv"
@@ -44,11 +46,14 @@ return {string.format('%.17g', s), ok and 1 or 0}`)
 		want, wantOK := Similarity(a, b)
 		arg, _ := json.Marshal(struct {
 			base
-			A  map[string]string  `json:"a"`
-			B  map[string]string  `json:"b"`
-			DW map[string]float64 `json:"dw"`
-		}{base: base{P: e.cfg.KeyPrefix}, A: a, B: b, DW: DeviceWeights})
-		v, err := e.tr.Client.Run(context.Background(), probe, nil, arg)
+			A map[string]string `json:"a"`
+			B map[string]string `json:"b"`
+		}{base: base{P: e.cfg.KeyPrefix}, A: a, B: b})
+		dw, err := floatMapJSON(DeviceWeights) // ARGV[2], as the service sends it
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := e.tr.Client.Run(context.Background(), probe, nil, arg, dw)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -213,3 +218,67 @@ func mustSim(a, b *Device) float64 {
 }
 
 func near(a, b float64) bool { d := a - b; return d < 0.0015 && d > -0.0015 }
+
+// The stored fingerprint is compared as text first (the same features
+// encode to the same text), and by field otherwise: a session whose stored
+// text differs from what the service sends now (another key order, as
+// written before this encoding) but holds the same features scores 0 with
+// similarity 1, and a real change is still seen.
+func TestDeviceCompareTextThenFields(t *testing.T) {
+	e := newEnv(t, nil)
+	is := e.create(t, "devtext")
+	key := e.cfg.KeyPrefix + "s:" + is.Session.ID
+	stored, err := e.tr.Client.Do(e.ctx, "HGET", key, "dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := deviceFeaturesJSON(laptop().Features(), DeviceWeights)
+	if stored != want {
+		t.Fatalf("stored dev %v, want the sorted features text %s", stored, want)
+	}
+	// Rewrite it with the keys in reverse order: same features, other text.
+	var f map[string]string
+	if err := json.Unmarshal([]byte(want), &f); err != nil {
+		t.Fatal(err)
+	}
+	keys := slices.Sorted(maps.Keys(f))
+	slices.Reverse(keys)
+	var b strings.Builder
+	b.WriteString("{")
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		kj, _ := json.Marshal(k)
+		vj, _ := json.Marshal(f[k])
+		b.Write(kj)
+		b.WriteString(":")
+		b.Write(vj)
+	}
+	b.WriteString("}")
+	if b.String() == want {
+		t.Fatal("reversed text equals the sorted one; the test needs two fields at least")
+	}
+	if _, err := e.tr.Client.Do(e.ctx, "HSET", key, "dev", b.String()); err != nil {
+		t.Fatal(err)
+	}
+	r, err := e.refresh(is.RefreshToken)
+	if err != nil {
+		t.Fatalf("refresh: %v", err)
+	}
+	list, _ := e.List(e.ctx, "devtext", r.Session.ID, Client{})
+	if list[0].RiskScore != 0 || slices.Contains(e.actions(t, is.Session.ID), "device.mismatch") {
+		t.Fatalf("same features in another order: risk %.3f, events %v", list[0].RiskScore, e.actions(t, is.Session.ID))
+	}
+	other := laptop()
+	other.OS = "Windows"
+	other.Platform = "Win32"
+	_, err = e.Refresh(e.ctx, RefreshRequest{RefreshToken: r.RefreshToken, Client: client("203.0.113.7", chromeUA), Device: other})
+	if err != nil {
+		t.Fatalf("refresh: %v", err)
+	}
+	list, _ = e.List(e.ctx, "devtext", r.Session.ID, Client{})
+	if list[0].RiskScore <= 0 {
+		t.Fatalf("another OS and platform scored %.3f", list[0].RiskScore)
+	}
+}

@@ -14,6 +14,8 @@
 --   ups     the upstream expiry ms the caller saw before refreshing (with up)
 --   upskip  true: rotate even though the upstream token is in its window
 --   hist    max refresh history entries kept; ipk  max IPs kept in history
+-- ARGV[2], ARGV[3]: as risk.lua. ARGV[4]: the device as the client sent it
+-- (JSON text), stored with ARGV[3] when the session has no fingerprint yet.
 -- Returns one of:
 --   {"ok", gen, rot ms, uid, deadline ms, scope, rotated 0|1}
 --   {"upstream", sealed blob, upstream expiry ms}   nothing changed; refresh upstream first
@@ -116,7 +118,7 @@ if (A.ip or '') ~= '' and A.ip ~= s.ip then
   push(fields, 'ip', A.ip, 'ipn', A.ipn or '', 'iph', hist)
 end
 if (A.uaf or '') ~= '' then push(fields, 'uaf', A.uaf, 'ua', A.ua or '') end
-if (not s.dev or s.dev == '') and A.dev then push(fields, 'dev', cjson.encode(A.dev), 'dvj', A.dvj or '') end
+if (not s.dev or s.dev == '') and DEVJ ~= '' then push(fields, 'dev', DEVJ, 'dvj', ARGV[4] or '') end
 if A.up then push(fields, 'up', A.up, 'upx', int(A.upx)) end
 redis.call('HSET', k, unpack(fields))
 local dl = math.min(idl, tonumber(s.abs))
