@@ -28,20 +28,20 @@ type CreateRequest struct {
 
 type createArgs struct {
 	base
-	H     string            `json:"h"`
-	Idle  int64             `json:"idle"`
-	Abs   int64             `json:"abs"`
-	Slack int64             `json:"slack"`
-	Max   int               `json:"max"`
-	DevF  string            `json:"-"` // ARGV[3]: the device's features (deviceFeaturesJSON)
-	DevJ  string            `json:"-"` // ARGV[4]: the device as the client sent it
-	IPN   string            `json:"ipn,omitempty"`
-	UAF   string            `json:"uaf,omitempty"`
-	MD    string            `json:"md,omitempty"`
-	Scope string            `json:"sc,omitempty"`
-	Up    string            `json:"up,omitempty"`
-	UpX   int64             `json:"upx,omitempty"`
-	UpI   bool              `json:"upi,omitempty"`
+	H     string `json:"h"`
+	Idle  int64  `json:"idle"`
+	Abs   int64  `json:"abs"`
+	Slack int64  `json:"slack"`
+	Max   int    `json:"max"`
+	DevF  string `json:"-"` // ARGV[3]: the device's features (deviceFeaturesJSON)
+	DevJ  string `json:"-"` // ARGV[4]: the device as the client sent it
+	IPN   string `json:"ipn,omitempty"`
+	UAF   string `json:"uaf,omitempty"`
+	MD    string `json:"md,omitempty"`
+	Scope string `json:"sc,omitempty"`
+	Up    string `json:"up,omitempty"`
+	UpX   int64  `json:"upx,omitempty"`
+	UpI   bool   `json:"upi,omitempty"`
 }
 
 // extraArgs are create.lua's ARGV[2..4] (ARGV[2], risk.lua's weights, is
