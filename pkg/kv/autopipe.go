@@ -26,9 +26,11 @@ import (
 // Nothing about an operation changes: each command is still one command,
 // with its own reply and its own error, and a script still runs atomically
 // in Redis. Batching changes only how commands share a connection. A
-// command's own context still bounds the caller's wait; a batch's socket
-// deadline is the latest of its commands' deadlines (or the client's read
-// timeout), so one short deadline does not fail its neighbours. When the
+// caller whose context ends while its command is queued returns at once,
+// and the command is never sent; one whose command a lane has taken waits
+// for that batch. A batch's socket deadline is the latest of its commands'
+// deadlines (or the client's read timeout), so one short deadline does not
+// fail its neighbours. When the
 // connection breaks mid-batch, every command of the batch fails with a
 // TransportError, as a lone command on that connection would have: the
 // caller cannot know whether it ran, and no command is ever resent.
