@@ -2,6 +2,7 @@ package kv_test
 
 import (
 	"context"
+	"fmt"
 	"syscall"
 	"testing"
 
@@ -52,16 +53,14 @@ func BenchmarkPipeline3(b *testing.B) {
 
 // BenchmarkParallelRun: 16 goroutines per GOMAXPROCS each running a small
 // script over the native transport (real Redis with REDIS_URL, else the
-// embedded store), with automatic pipelining on its default lane ("auto")
-// and off ("off": every call takes a pooled connection of its own). It
-// reports the test process's CPU per call (cpu-ns/op), which is what
-// pipelining saves: system calls.
+// embedded store), with automatic pipelining on its default lanes
+// ("lanes=1") and off ("lanes=0": every call takes a pooled connection of
+// its own). It reports the test process's CPU per call (cpu-ns/op), which
+// is what pipelining saves: system calls. Compare the two with
+// `benchstat -col /lanes`.
 func BenchmarkParallelRun(b *testing.B) {
-	for _, lanes := range []struct {
-		name string
-		n    int
-	}{{"auto", kv.DefaultPipelineLanes}, {"off", 0}} {
-		b.Run(lanes.name, func(b *testing.B) {
+	for _, n := range []int{kv.DefaultPipelineLanes, 0} {
+		b.Run(fmt.Sprintf("lanes=%d", n), func(b *testing.B) {
 			var r *kv.Redis
 			if url := kvtest.RedisURL(); url != "" {
 				c, err := kv.NewRedisURL(url)
@@ -78,7 +77,7 @@ func BenchmarkParallelRun(b *testing.B) {
 				r = e.Redis
 			}
 			defer r.Close()
-			r.SetPipelineLanes(lanes.n)
+			r.SetPipelineLanes(n)
 			ctx, k := context.Background(), kvtest.Prefix(b)+"k"
 			s := kv.NewScript("return redis.call('INCR', KEYS[1])")
 			if _, err := r.Run(ctx, s, []string{k}); err != nil {
