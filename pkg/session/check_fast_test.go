@@ -58,7 +58,9 @@ func TestCheckFastPathMatchesFullPath(t *testing.T) {
 		{"active", state{session: active()}, access, true},
 		{"active, one limit, fresh", state{session: active()}, func() checkArgs {
 			a := access()
-			a.RL = []rlArg{rl("k1", 600)}
+			// 60 a minute: its state lives a second, long enough to be
+			// read back on a slow run (600 would be 100 ms).
+			a.RL = []rlArg{rl("k1", 60)}
 			return a
 		}, true},
 		{"active, limit with history", state{session: active(), strs: map[string]string{"rl:introspect.caller:k1": fmt.Sprint(now + 20_000)}},
@@ -143,35 +145,42 @@ func TestCheckFastPathMatchesFullPath(t *testing.T) {
 					}
 					return tr.Client.Run(ctx, s, nil, append([]any{arg}, extra...)...)
 				}
+				// Each store is read right after its own run: rate-limit
+				// states live for a fraction of a second, so a store read
+				// later than its twin could have lost a key the twin kept.
 				pf, pn := base+"f:", base+"n:"
 				gotF, errF := run(pf, scriptCheck)
+				sf := dumpPrefix(t, tr.Client, pf)
 				gotN, errN := run(pn, withoutFast)
+				sn := dumpPrefix(t, tr.Client, pn)
 				if (errF != nil) != (errN != nil) {
 					t.Fatalf("errors differ: with fast path %v, without %v", errF, errN)
 				}
 				if !reflect.DeepEqual(gotF, gotN) {
 					t.Fatalf("replies differ:\nwith fast path %#v\nwithout        %#v", gotF, gotN)
 				}
-				if sf, sn := dumpPrefix(t, tr.Client, pf), dumpPrefix(t, tr.Client, pn); !sameStore(sf, sn) {
+				if !sameStore(sf, sn) {
 					t.Fatalf("stores differ:\nwith fast path %v\nwithout        %v", sf, sn)
 				}
 				// The fast path alone: it answers exactly its cases, and
 				// falls through from the others without a single write.
 				po, pi := base+"o:", base+"i:"
 				gotO, errO := run(po, fastOnly)
+				so := dumpPrefix(t, tr.Client, po)
 				write(pi)
+				si := dumpPrefix(t, tr.Client, pi)
 				if errO != nil {
 					t.Fatalf("fast path alone: %v", errO)
 				}
 				if tc.fast {
-					if !reflect.DeepEqual(gotO, gotN) || !sameStore(dumpPrefix(t, tr.Client, po), dumpPrefix(t, tr.Client, pn)) {
-						t.Fatalf("the fast path did not answer as check.lua: %#v, want %#v", gotO, gotN)
+					if !reflect.DeepEqual(gotO, gotN) || !sameStore(so, sn) {
+						t.Fatalf("the fast path did not answer as check.lua: %#v, want %#v\nstore %v\nwant  %v", gotO, gotN, so, sn)
 					}
 				} else {
 					if !reflect.DeepEqual(gotO, []any{"fell through"}) {
 						t.Fatalf("the fast path answered %#v; this case is check.lua's", gotO)
 					}
-					if so, si := dumpPrefix(t, tr.Client, po), dumpPrefix(t, tr.Client, pi); !sameStore(so, si) {
+					if !sameStore(so, si) {
 						t.Fatalf("the fast path wrote before falling through:\n%v\nuntouched: %v", so, si)
 					}
 				}
