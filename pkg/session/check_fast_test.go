@@ -91,7 +91,7 @@ func TestCheckFastPathMatchesFullPath(t *testing.T) {
 			a.IP = "192.0.2.9"
 			a.riskArgs = riskArgs{W: &DefaultRiskWeights, DW: DeviceWeights,
 				IPN: "192.0.2.0/24", UAF: "edge/windows", Cad: 1 << 30, FSat: 5}
-			a.DevF, a.DK = deviceFeaturesJSON(map[string]string{"os": "windows", "browser": "edge"}, DeviceWeights)
+			a.DevF, a.DK = deviceFeaturesJSON(&Device{OS: "windows", Browser: "edge"}, DeviceWeights)
 			return a
 		}, false},
 		{"current refresh token", state{session: active()}, func() checkArgs {

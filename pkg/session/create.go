@@ -107,7 +107,7 @@ func (m *Manager) Create(ctx context.Context, req CreateRequest) (*Issued, error
 	}
 	a.UID, a.SID = req.UserID, sid
 	if req.Device != nil {
-		a.DevF, _ = deviceFeaturesJSON(req.Device.Features(), DeviceWeights)
+		a.DevF, _ = deviceFeaturesJSON(req.Device, DeviceWeights)
 		a.DevJ = deviceJSON(req.Device)
 	}
 	if len(req.Metadata) > 0 {

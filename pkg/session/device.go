@@ -100,9 +100,9 @@ func (d *Device) Validate() error {
 	if d == nil {
 		return nil
 	}
-	for name, v := range d.strings() {
-		if len(v) > maxDeviceString {
-			return fmt.Errorf("%w: %s is longer than %d bytes", ErrDevice, name, maxDeviceString)
+	for _, f := range d.strings() {
+		if len(f.val) > maxDeviceString {
+			return fmt.Errorf("%w: %s is longer than %d bytes", ErrDevice, f.name, maxDeviceString)
 		}
 	}
 	if len(d.Languages) > maxDeviceLanguages {
@@ -113,21 +113,29 @@ func (d *Device) Validate() error {
 			return fmt.Errorf("%w: languages entry longer than 64 bytes", ErrDevice)
 		}
 	}
-	for name, f := range map[string]*float64{"pixel_ratio": d.PixelRatio, "device_memory": d.DeviceMemory} {
-		if f != nil && (math.IsNaN(*f) || math.IsInf(*f, 0) || *f < 0 || *f > 1e6) {
-			return fmt.Errorf("%w: %s is out of range", ErrDevice, name)
+	for _, f := range [...]struct {
+		name string
+		v    *float64
+	}{{"pixel_ratio", d.PixelRatio}, {"device_memory", d.DeviceMemory}} {
+		if f.v != nil && (math.IsNaN(*f.v) || math.IsInf(*f.v, 0) || *f.v < 0 || *f.v > 1e6) {
+			return fmt.Errorf("%w: %s is out of range", ErrDevice, f.name)
 		}
 	}
 	return nil
 }
 
-func (d *Device) strings() map[string]string {
-	return map[string]string{
-		"user_agent": d.UserAgent, "platform": d.Platform, "os": d.OS, "os_version": d.OSVersion,
-		"browser": d.Browser, "browser_version": d.BrowserVersion, "device_type": d.DeviceType,
-		"device_vendor": d.DeviceVendor, "device_model": d.DeviceModel, "language": d.Language,
-		"timezone": d.Timezone, "webgl_vendor": d.WebGLVendor, "webgl_renderer": d.WebGLRenderer,
-		"canvas_hash": d.CanvasHash, "audio_hash": d.AudioHash, "fonts_hash": d.FontsHash,
+// namedString is one string field of a Device with its JSON name.
+type namedString struct{ name, val string }
+
+// strings lists the Device's string fields in declaration order (an array,
+// not a map: no allocation, and Validate names the first bad field).
+func (d *Device) strings() [16]namedString {
+	return [16]namedString{
+		{"user_agent", d.UserAgent}, {"platform", d.Platform}, {"os", d.OS}, {"os_version", d.OSVersion},
+		{"browser", d.Browser}, {"browser_version", d.BrowserVersion}, {"device_type", d.DeviceType},
+		{"device_vendor", d.DeviceVendor}, {"device_model", d.DeviceModel}, {"language", d.Language},
+		{"timezone", d.Timezone}, {"webgl_vendor", d.WebGLVendor}, {"webgl_renderer", d.WebGLRenderer},
+		{"canvas_hash", d.CanvasHash}, {"audio_hash", d.AudioHash}, {"fonts_hash", d.FontsHash},
 	}
 }
 
@@ -139,9 +147,9 @@ func (d *Device) Features() map[string]string {
 	if d == nil {
 		return f
 	}
-	for k, v := range d.strings() {
-		if v = strings.ToLower(strings.TrimSpace(v)); v != "" {
-			f[k] = v
+	for _, s := range d.strings() {
+		if v := strings.ToLower(strings.TrimSpace(s.val)); v != "" {
+			f[s.name] = v
 		}
 	}
 	if len(d.Languages) > 0 {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -205,4 +206,106 @@ func TestFloatMapJSONMatchesEncodingJSON(t *testing.T) {
 			t.Fatalf("case %d: %s, want %s", i, got, want)
 		}
 	}
+}
+
+func randomDevice(r *rand.Rand) *Device {
+	s := func() string {
+		v := pick(r, jsonStrings)
+		switch r.IntN(4) {
+		case 0:
+			return ""
+		case 1:
+			return "  " + strings.ToUpper(v) + " "
+		}
+		return v
+	}
+	ip := func() *int {
+		if r.IntN(3) == 0 {
+			return nil
+		}
+		v := r.IntN(5000) - 1000
+		return &v
+	}
+	fp := func() *float64 {
+		if r.IntN(3) == 0 {
+			return nil
+		}
+		v := pick(r, jsonFloats)
+		return &v
+	}
+	bp := func() *bool {
+		if r.IntN(3) == 0 {
+			return nil
+		}
+		v := r.IntN(2) == 0
+		return &v
+	}
+	d := &Device{UserAgent: s(), Platform: s(), OS: s(), OSVersion: s(), Browser: s(), BrowserVersion: s(),
+		DeviceType: s(), DeviceVendor: s(), DeviceModel: s(), Language: s(), Timezone: s(),
+		TimezoneOffset: ip(), ScreenWidth: ip(), ScreenHeight: ip(), ColorDepth: ip(), PixelRatio: fp(),
+		HardwareConcurrency: ip(), DeviceMemory: fp(), TouchPoints: ip(), CookiesEnabled: bp(), DoNotTrack: bp(),
+		WebGLVendor: s(), WebGLRenderer: s(), CanvasHash: s(), AudioHash: s(), FontsHash: s()}
+	switch r.IntN(4) {
+	case 1:
+		d.Languages = []string{}
+	case 2:
+		d.Languages = []string{""}
+	case 3:
+		for range 1 + r.IntN(4) {
+			d.Languages = append(d.Languages, s())
+		}
+	}
+	return d
+}
+
+// checkDeviceEncodings compares the hand-written fingerprint encodings
+// with encoding/json over Features (the map-based reference) and over the
+// Device itself.
+func checkDeviceEncodings(t *testing.T, d *Device) {
+	t.Helper()
+	f := d.Features()
+	want, wantWeighted := "", false
+	if len(f) > 0 {
+		b, err := json.Marshal(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = string(b)
+		for k := range f {
+			if DeviceWeights[k] > 0 {
+				wantWeighted = true
+			}
+		}
+	}
+	got, weighted := deviceFeaturesJSON(d, DeviceWeights)
+	if got != want || weighted != wantWeighted {
+		t.Fatalf("features of %+v:\n got %s (weighted %v)\nwant %s (weighted %v)", d, got, weighted, want, wantWeighted)
+	}
+	wantJ := ""
+	if b, err := json.Marshal(d); err == nil {
+		wantJ = string(b)
+	}
+	if gotJ := deviceJSON(d); gotJ != wantJ {
+		t.Fatalf("device JSON of %+v:\n got %s\nwant %s", d, gotJ, wantJ)
+	}
+}
+
+func TestDeviceEncodingsMatchEncodingJSON(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	checkDeviceEncodings(t, &Device{})
+	for range 3000 {
+		checkDeviceEncodings(t, randomDevice(r))
+	}
+}
+
+func FuzzDeviceEncodings(f *testing.F) {
+	f.Add([]byte(`{"user_agent":"Mozilla/5.0","os":"Linux","screen_width":1920,"pixel_ratio":1.25,"languages":["en-US","FR"],"cookies_enabled":true}`))
+	f.Add([]byte(`{"languages":[""],"device_memory":0.5,"timezone_offset":-60}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		d, err := DecodeDevice(data)
+		if err != nil || d == nil {
+			return
+		}
+		checkDeviceEncodings(t, d)
+	})
 }

@@ -2,7 +2,6 @@ package session
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -75,33 +74,12 @@ func (m *Manager) riskArgs(c Client, dev *Device) riskArgs {
 		Cad: m.cfg.Risk.CadencePerMinute, FSat: max(1, m.cfg.Risk.FailuresSaturate),
 	}
 	if dev != nil {
-		r.DevF, r.DK = deviceFeaturesJSON(dev.Features(), DeviceWeights)
+		r.DevF, r.DK = deviceFeaturesJSON(dev, DeviceWeights)
 		if r.DevF != "" {
 			r.DevJ = deviceJSON(dev)
 		}
 	}
 	return r
-}
-
-// deviceFeaturesJSON is the form a fingerprint is stored in and compared
-// by: its features as a JSON object with sorted keys ("" when it has none),
-// and whether any of them weighs in Similarity.
-func deviceFeaturesJSON(f map[string]string, weights map[string]float64) (string, bool) {
-	if len(f) == 0 {
-		return "", false
-	}
-	b, err := json.Marshal(f) // sorted keys: the same features, the same text
-	if err != nil {
-		return "", false
-	}
-	weighted := false
-	for k := range f {
-		if weights[k] > 0 {
-			weighted = true
-			break
-		}
-	}
-	return string(b), weighted
 }
 
 // Refresh rotates a refresh token (RFC 6749 §6, RFC 9700 §4.14.2) and
@@ -238,10 +216,3 @@ func (m *Manager) RecordFailure(ctx context.Context, rule, key string, c Client)
 	return err
 }
 
-func deviceJSON(d *Device) string {
-	b, err := json.Marshal(d)
-	if err != nil {
-		return ""
-	}
-	return string(b)
-}

@@ -232,7 +232,7 @@ func TestDeviceCompareTextThenFields(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, _ := deviceFeaturesJSON(laptop().Features(), DeviceWeights)
+	want, _ := deviceFeaturesJSON(laptop(), DeviceWeights)
 	if stored != want {
 		t.Fatalf("stored dev %v, want the sorted features text %s", stored, want)
 	}
