@@ -215,4 +215,3 @@ func (m *Manager) RecordFailure(ctx context.Context, rule, key string, c Client)
 	}
 	return err
 }
-
