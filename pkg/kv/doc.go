@@ -23,7 +23,11 @@
 //     upstash-sync-token carried for read-your-writes, retries only where
 //     they cannot apply a write twice (see REST).
 //   - Redis (REDIS_URL or KV_URL): RESP2 over go-redis, no automatic
-//     resends, dial timeout 1s, a closed port fails at once.
+//     resends, dial timeout 1s, a closed port fails at once. Single
+//     commands (Do, and Run's EVALSHA) issued at the same moment by
+//     concurrent callers share one pipelined write and read (autopipe.go;
+//     SESSIOND_KV_LANES, Redis.SetPipelineLanes); each keeps its own reply
+//     and error.
 //   - Embedded (nothing set; refused when VERCEL_ENV=production): miniredis
 //     in-process, reached through the Redis transport itself.
 //
