@@ -115,9 +115,6 @@ func (m *Manager) run(ctx context.Context, s *kv.Script, a any) ([]any, error) {
 	return r, nil
 }
 
-// encodeArg is the JSON of a script argument, appended to b: by its own
-// appendJSON on the hot paths (introspection, bearer checks, refresh), by
-// encoding/json otherwise; both give the same bytes (jsonw_test.go).
 // extraArger is a script argument with more to send after the JSON object
 // A (ARGV[1]): values a script reads only in some cases, which it would
 // otherwise decode on every call.
@@ -125,6 +122,9 @@ type extraArger interface {
 	extraArgs() ([]any, error)
 }
 
+// encodeArg is the JSON of a script argument, appended to b: by its own
+// appendJSON on the hot paths (introspection, bearer checks, refresh), by
+// encoding/json otherwise; both give the same bytes (jsonw_test.go).
 func encodeArg(b []byte, a any) ([]byte, error) {
 	ja, ok := a.(jsonAppender)
 	if !ok {
