@@ -48,7 +48,7 @@
 // active, idle and absolute deadlines in ms), gen rh ph pu rot (generation,
 // current and previous refresh hashes, grace end, rotation time), ip ipn
 // iph ua uaf (IP, its /24 or /48, recent IPs, user agent and its family),
-// dev dvj (fingerprint features and as sent), md (metadata JSON), sc
+// dev dvj (fingerprint features as sorted JSON text, compared as text first; and as sent), md (metadata JSON), sc
 // (scope), up upx (sealed upstream tokens, their expiry), risk cw cc (last
 // risk score, cadence window), er ea sa (end reason and time, suspension time).
 //
