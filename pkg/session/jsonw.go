@@ -99,22 +99,6 @@ func (w *jw) floatValue(v float64) {
 	}
 }
 
-// stringMap writes m with its keys sorted, as encoding/json does.
-func (w *jw) stringMap(k string, m map[string]string) {
-	w.key(k)
-	keys := sortedKeys(m)
-	w.b = append(w.b, '{')
-	for i, mk := range keys {
-		if i > 0 {
-			w.b = append(w.b, ',')
-		}
-		w.b = appendJSONString(w.b, mk)
-		w.b = append(w.b, ':')
-		w.b = appendJSONString(w.b, m[mk])
-	}
-	w.b = append(w.b, '}')
-}
-
 func (w *jw) floatObject(m map[string]float64, keys []string) {
 	w.b = append(w.b, '{')
 	for i, mk := range keys {
@@ -151,18 +135,6 @@ func (c *floatMapCache) matches(m map[string]float64) bool {
 		}
 	}
 	return true
-}
-
-// floatMapCached is floatMap, reusing the last encoding when m holds the
-// same entries.
-func (w *jw) floatMapCached(k string, m map[string]float64) {
-	w.key(k)
-	enc, err := floatMapJSON(m)
-	if err != nil {
-		w.err = err
-		return
-	}
-	w.b = append(w.b, enc...)
 }
 
 // floatMapJSON is the JSON object of m (keys sorted), reusing the last
