@@ -112,7 +112,7 @@ func (w *jw) floatObject(m map[string]float64, keys []string) {
 	w.b = append(w.b, '}')
 }
 
-// floatMapCache remembers the encoding of the last map floatMapCached
+// floatMapCache remembers the encoding of the last map floatMapJSON
 // wrote (in practice DeviceWeights, sent with every refresh): checking
 // that a map still holds exactly the same entries is a few map lookups,
 // sorting and formatting it again is not.
