@@ -1,14 +1,18 @@
 package token
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
 	"encoding/base64"
 	"encoding/pem"
 	"errors"
+	mathrand "math/rand/v2"
 	"strings"
 	"testing"
 )
@@ -194,4 +198,77 @@ func TestEncodeKeyErrors(t *testing.T) {
 	if _, err := EncodePublicKeyPEM(ed25519.PublicKey{1, 2}); !errors.Is(err, ErrKey) {
 		t.Errorf("EncodePublicKeyPEM(short) err = %v", err)
 	}
+}
+
+// ParsePrivateKey derives the public half without crypto/ed25519's
+// fixed-base table (keys.go, parseEd25519PKCS8): the key it returns must be
+// exactly what crypto/x509 returns, sign as crypto/ed25519 expects, and
+// keys of another shape must still go through crypto/x509.
+func TestParsePrivateKeyMatchesX509(t *testing.T) {
+	r := mathrand.New(mathrand.NewPCG(3, 4))
+	for i := range 200 {
+		seed := make([]byte, ed25519.SeedSize)
+		for j := range seed {
+			seed[j] = byte(r.UintN(256))
+		}
+		if i == 0 {
+			clear(seed)
+		}
+		want := ed25519.NewKeyFromSeed(seed)
+		pemText, err := EncodePrivateKeyPEM(want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		der, _ := x509.MarshalPKCS8PrivateKey(want)
+		fast, ok := parseEd25519PKCS8(der)
+		if !ok {
+			t.Fatalf("seed %x: the common PKCS#8 shape was not recognised", seed)
+		}
+		got, err := ParsePrivateKey(pemText)
+		if err != nil || !bytes.Equal(got, want) || !bytes.Equal(fast, want) {
+			t.Fatalf("seed %x: parsed %x (%v), want %x", seed, got, err, want)
+		}
+		sig := ed25519.Sign(got, []byte("m")) // panics if the public half were wrong
+		if !ed25519.Verify(want.Public().(ed25519.PublicKey), []byte("m"), sig) {
+			t.Fatal("signature does not verify")
+		}
+	}
+	// Other shapes are left to crypto/x509: a version 1 key with its public
+	// key attached (RFC 5958 OneAsymmetricKey) parses the same, an RSA key
+	// is refused by type, and a seed of the wrong length is refused.
+	want := ed25519.NewKeyFromSeed(bytes.Repeat([]byte{7}, 32))
+	der, _ := x509.MarshalPKCS8PrivateKey(want)
+	seedOctets, _ := asn1.Marshal(want.Seed())
+	v2, _ := asn1.Marshal(struct {
+		Version    int
+		Algo       pkix.AlgorithmIdentifier
+		PrivateKey []byte
+		Public     asn1.BitString `asn1:"tag:1,optional"`
+	}{1, pkix.AlgorithmIdentifier{Algorithm: oidEd25519}, seedOctets, asn1.BitString{Bytes: want[32:], BitLength: 256}})
+	if _, ok := parseEd25519PKCS8(v2); ok {
+		t.Fatal("a version 1 key took the fast path")
+	}
+	if _, ok := parseEd25519PKCS8(append(der, 0)); ok {
+		t.Fatal("trailing data took the fast path")
+	}
+	short, _ := asn1.Marshal(struct {
+		Version    int
+		Algo       pkix.AlgorithmIdentifier
+		PrivateKey []byte
+	}{0, pkix.AlgorithmIdentifier{Algorithm: oidEd25519}, mustMarshal(t, want.Seed()[:31])})
+	if _, ok := parseEd25519PKCS8(short); ok {
+		t.Fatal("a 31-byte seed took the fast path")
+	}
+	if _, err := ParsePrivateKey(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: short})); err == nil {
+		t.Fatal("a 31-byte seed was accepted")
+	}
+}
+
+func mustMarshal(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := asn1.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
