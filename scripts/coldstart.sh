@@ -84,6 +84,10 @@ fi
 # Configuration as in production: a real signing key and encryption key
 # (parsed at start), no dev-only generation; the KV store chosen below.
 unset KV_REST_API_URL KV_REST_API_TOKEN UPSTASH_REDIS_REST_URL UPSTASH_REDIS_REST_TOKEN REDIS_URL KV_URL VERCEL_ENV
+# What Vercel's runtime sets in every function: with it, pkg/httpapi builds
+# the App and opens the store's connection while the process waits for its
+# first request (prewarm.go). hello ignores it.
+export VERCEL=1
 if command -v openssl >/dev/null; then
 	SESSION_JWT_PRIVATE_KEY="$(openssl genpkey -algorithm ed25519 2>/dev/null)"
 	export SESSION_JWT_PRIVATE_KEY

@@ -1,0 +1,46 @@
+package httpapi
+
+import (
+	"context"
+	"os"
+)
+
+// On Vercel (and any AWS Lambda) a function's process starts, then waits
+// for its first event; whatever the process does before that event is off
+// the request's path. The Default App is therefore built as soon as the
+// package is initialised there, in the background: the configuration is
+// parsed, the store client opened, and one PING opens the connection to the
+// store (a TLS connection to Upstash, or a Redis connection), so the first
+// request finds them ready instead of paying for them. Everywhere else
+// (tests, cmd/sessiond, any program importing the package) nothing happens
+// until the first request or Init, as before.
+//
+// The warm-up is exactly what the first request would do, through the same
+// mutex-guarded build: a request that arrives meanwhile waits for it and
+// uses its result; a bad configuration is logged once, by whichever comes
+// first, and every request answers 503 as before; a store that does not
+// answer yet costs nothing but the PING (one command per cold start).
+func init() {
+	if onServerless(os.Getenv) {
+		go Default().prewarm(context.Background())
+	}
+}
+
+// onServerless reports whether the process runs as a Vercel or Lambda
+// function: VERCEL=1 and VERCEL_ENV are what Vercel sets at run time,
+// AWS_LAMBDA_FUNCTION_NAME what Lambda sets.
+func onServerless(getenv func(string) string) bool {
+	return getenv("VERCEL") == "1" || getenv("VERCEL_ENV") != "" || getenv("AWS_LAMBDA_FUNCTION_NAME") != ""
+}
+
+// prewarm builds the App and opens its connection to the store. Errors are
+// left to the first request (build logs a bad configuration itself).
+func (a *App) prewarm(ctx context.Context) {
+	st, err := a.build(true)
+	if err != nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, a.healthBudget)
+	defer cancel()
+	_, _ = st.store.Do(ctx, "PING")
+}

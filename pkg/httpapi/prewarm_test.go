@@ -1,0 +1,100 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/sessionkit/sessiond/pkg/kv"
+)
+
+func TestOnServerless(t *testing.T) {
+	for _, tc := range []struct {
+		env  map[string]string
+		want bool
+	}{
+		{map[string]string{}, false},
+		{map[string]string{"VERCEL": "0"}, false},
+		{map[string]string{"VERCEL": "1"}, true},
+		{map[string]string{"VERCEL_ENV": "preview"}, true},
+		{map[string]string{"AWS_LAMBDA_FUNCTION_NAME": "api-sessions"}, true},
+	} {
+		if got := onServerless(func(k string) string { return tc.env[k] }); got != tc.want {
+			t.Errorf("onServerless(%v) = %v, want %v", tc.env, got, tc.want)
+		}
+	}
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// The warm-up builds the App and opens the store's connection with one
+// PING; the first request then uses that very state and pays no build.
+func TestPrewarmBuildsAndConnects(t *testing.T) {
+	e, err := kv.NewEmbedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	store := kv.NewCounting(e)
+	env := map[string]string{"SESSION_ADMIN_KEY": "an-admin-key-of-32-bytes-or-more!"}
+	a := New(func(k string) string { return env[k] }, WithStore(store, kv.Info{Transport: kv.TransportEmbedded}))
+	a.prewarm(context.Background())
+	st := a.st.Load()
+	if st == nil {
+		t.Fatal("prewarm did not build the App")
+	}
+	if got := store.Log(); !reflect.DeepEqual(got, [][]string{{"PING"}}) {
+		t.Fatalf("prewarm sent %v, want one PING", got)
+	}
+	rec := httptest.NewRecorder()
+	a.Health(rec, httptest.NewRequest(http.MethodGet, "/api/health", nil))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("health after prewarm: %d %s", rec.Code, rec.Body)
+	}
+	if a.st.Load() != st {
+		t.Fatal("the first request rebuilt the App")
+	}
+}
+
+// A bad configuration found by the warm-up is logged once, and requests
+// answer 503 as they would without it.
+func TestPrewarmBadConfiguration(t *testing.T) {
+	var logs lockedBuffer
+	env := map[string]string{"SESSION_IDLE_TIMEOUT": "not-a-duration"}
+	a := New(func(k string) string { return env[k] }, WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	a.prewarm(context.Background())
+	for range 2 {
+		rec := httptest.NewRecorder()
+		a.Health(rec, httptest.NewRequest(http.MethodGet, "/api/health", nil))
+		if rec.Code != http.StatusServiceUnavailable {
+			t.Fatalf("health with a bad configuration: %d %s", rec.Code, rec.Body)
+		}
+	}
+	if n := strings.Count(logs.String(), "bad configuration"); n != 1 {
+		t.Fatalf("bad configuration logged %d times, want 1:\n%s", n, logs.String())
+	}
+	if !strings.Contains(logs.String(), "SESSION_IDLE_TIMEOUT") {
+		t.Fatalf("the log does not name the variable:\n%s", logs.String())
+	}
+}
