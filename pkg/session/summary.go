@@ -88,17 +88,20 @@ func (m *Manager) Summary(ctx context.Context, window time.Duration) (*Summary, 
 			continue
 		}
 		s.Actions[ev.Action]++
+		// Only these actions' details are read: decoding every event's
+		// JSON would be most of a summary's time.
 		var d struct {
 			Reason string `json:"reason"`
 			Key    string `json:"key"`
 		}
-		_ = json.Unmarshal(ev.Details, &d)
 		switch ev.Action {
 		case ActionTokenReuseDetected, ActionHijackSuspected, ActionUpstreamRefreshFailed:
 			s.Refusals[ev.Action]++
 		case ActionTokenIntrospectedInact:
+			_ = json.Unmarshal(ev.Details, &d)
 			s.Refusals["introspection:"+d.Reason]++
 		case ActionRateLimitExceeded, ActionRateLimitLockout:
+			_ = json.Unmarshal(ev.Details, &d)
 			s.Refusals[ev.Action]++
 			limited[d.Key] = true
 		}
