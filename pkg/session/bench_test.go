@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -116,6 +117,33 @@ func BenchmarkCreate(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
+		})
+	}
+}
+
+// BenchmarkSummary: the security summary over the audit events of 100
+// session creations (reported as events/op), the shape of the cold-start
+// probe of /api/security/summary.
+func BenchmarkSummary(b *testing.B) {
+	for _, tr := range benchStores(b) {
+		b.Run(tr.Name, func(b *testing.B) {
+			m := benchManager(b, tr.Client)
+			ctx := context.Background()
+			for i := range 100 {
+				if _, err := m.Create(ctx, CreateRequest{UserID: fmt.Sprintf("bench-%d", i%26), Client: client("203.0.113.7", chromeUA)}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportAllocs()
+			events := 0
+			for b.Loop() {
+				s, err := m.Summary(ctx, 24*time.Hour)
+				if err != nil || s.EventsScanned < 100 {
+					b.Fatal(s, err)
+				}
+				events = s.EventsScanned
+			}
+			b.ReportMetric(float64(events), "events/op")
 		})
 	}
 }
