@@ -33,6 +33,11 @@ func TestOpen(t *testing.T) {
 			transport: kv.TransportRedis, source: "REDIS_URL"},
 		{name: "kv url", env: map[string]string{"KV_URL": "rediss://default:" + secret + "@kv.example:6379"}, transport: kv.TransportRedis, source: "KV_URL"},
 		{name: "bad redis url", env: map[string]string{"REDIS_URL": "redis://u:" + secret + "@[::1/0"}, errHas: "REDIS_URL"},
+		{name: "lanes off", env: map[string]string{"REDIS_URL": "redis://127.0.0.1:6379/0", "SESSIOND_KV_LANES": "0"}, transport: kv.TransportRedis, source: "REDIS_URL"},
+		{name: "lanes not a number", env: map[string]string{"REDIS_URL": "redis://127.0.0.1:6379/0", "SESSIOND_KV_LANES": "many"}, errHas: "SESSIOND_KV_LANES"},
+		{name: "too many lanes", env: map[string]string{"SESSIOND_KV_LANES": "65"}, errHas: "SESSIOND_KV_LANES"},
+		{name: "lanes ignored by rest", env: map[string]string{"KV_REST_API_URL": "https://a.upstash.io", "KV_REST_API_TOKEN": secret, "SESSIOND_KV_LANES": "x"},
+			transport: kv.TransportREST, source: "KV_REST_API_URL"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, info, err := kv.Open(func(k string) string { return tc.env[k] })
