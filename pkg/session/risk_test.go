@@ -282,3 +282,30 @@ func TestDeviceCompareTextThenFields(t *testing.T) {
 		t.Fatalf("another OS and platform scored %.3f", list[0].RiskScore)
 	}
 }
+
+// A device without a single feature (blank fields only) is kept for
+// display, but stores no fingerprint: the first refresh with a real device
+// records that one.
+func TestFeaturelessDeviceThenReal(t *testing.T) {
+	e := newEnv(t, nil)
+	is, err := e.Create(e.ctx, CreateRequest{UserID: "blank", Client: client("203.0.113.7", chromeUA), Device: &Device{OS: "  "}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := e.cfg.KeyPrefix + "s:" + is.Session.ID
+	h, err := e.tr.Client.Do(e.ctx, "HMGET", key, "dev", "dvj")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := h.([]any); got[0] != nil || got[1] == nil {
+		t.Fatalf("dev, dvj = %v: want no fingerprint and the device as sent", got)
+	}
+	if _, err := e.refresh(is.RefreshToken); err != nil {
+		t.Fatalf("refresh: %v", err)
+	}
+	dev, err := e.tr.Client.Do(e.ctx, "HGET", key, "dev")
+	want, _ := deviceFeaturesJSON(laptop(), DeviceWeights)
+	if err != nil || dev != want {
+		t.Fatalf("dev after a refresh with a real device = %v (%v), want %s", dev, err, want)
+	}
+}

@@ -10,9 +10,10 @@
 --   md            metadata JSON object text, optional
 --   sc            scope, optional;  up, upx  sealed upstream blob and its expiry ms, optional
 --   upi           the upstream token was introspected at the provider (audit it)
--- ARGV[3] = the device's features as JSON with sorted keys, or '' (stored
--- as is: refresh.lua compares the text first); ARGV[4] = the device as the
--- client sent it (JSON text). ARGV[2] is unused (risk.lua's weights).
+-- ARGV[3] = the device's features as JSON with sorted keys, or '' when it
+-- has none (stored as is: refresh.lua compares the text first); ARGV[4] =
+-- the device as the client sent it (JSON text, kept for display even when
+-- it has no feature). ARGV[2] is unused (risk.lua's weights).
 -- Returns {"ok", evicted count} or {"rate", rule, retry ms, lockout 0|1}.
 
 local g = guard()
@@ -44,7 +45,8 @@ local idl = math.min(NOW + A.idle, abs)
 local f = {'uid', uid, 'st', 'active', 'ca', int(NOW), 'la', int(NOW), 'idl', int(idl), 'abs', int(abs),
   'gen', 0, 'rh', A.h, 'ph', '', 'pu', 0, 'rot', int(NOW), 'ip', A.ip or '', 'ipn', A.ipn or '',
   'iph', A.ip or '', 'ua', A.ua or '', 'uaf', A.uaf or '', 'cw', int(NOW), 'cc', 0, 'risk', '0.000'}
-if (ARGV[3] or '') ~= '' then push(f, 'dev', ARGV[3], 'dvj', ARGV[4] or '') end
+if (ARGV[3] or '') ~= '' then push(f, 'dev', ARGV[3]) end
+if (ARGV[4] or '') ~= '' then push(f, 'dvj', ARGV[4]) end
 if A.md then push(f, 'md', A.md) end
 if A.sc then push(f, 'sc', A.sc) end
 if A.up then push(f, 'up', A.up, 'upx', int(A.upx)) end
