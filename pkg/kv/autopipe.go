@@ -2,6 +2,7 @@ package kv
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -50,7 +51,15 @@ type pcall struct {
 	err  error
 	done chan struct{}
 
-	taken bool // by a lane, under autoPipe.mu: it will be sent or answered
+	taken    bool // by a lane, under autoPipe.mu: it will be sent or answered
+	answered bool // by the lane that took it (only that goroutine reads it)
+}
+
+// answer hands the result to the caller; the lane that took the call
+// answers it exactly once.
+func (c *pcall) answer() {
+	c.answered = true
+	close(c.done)
 }
 
 type autoPipe struct {
@@ -170,15 +179,29 @@ func (p *autoPipe) take() []*pcall {
 	return batch
 }
 
-// exec sends a batch as one pipeline and answers each command.
+// exec sends a batch as one pipeline and answers each command. A panic
+// below (a bug in go-redis or a hook) answers every command of the batch
+// not answered yet with an error instead of leaving its callers waiting and
+// the lane taken for good; callers see a TransportError.
 func (p *autoPipe) exec(batch []*pcall) {
 	p.batches.Add(1)
 	p.cmds.Add(int64(len(batch)))
+	defer func() {
+		if r := recover(); r != nil {
+			err := fmt.Errorf("kv: pipelined call panicked: %v", r)
+			for _, c := range batch {
+				if !c.answered {
+					c.err = err
+					c.answer()
+				}
+			}
+		}
+	}()
 	live := batch[:0:0]
 	for _, c := range batch {
 		if err := c.ctx.Err(); err != nil {
 			c.err = err
-			close(c.done)
+			c.answer()
 			continue
 		}
 		live = append(live, c)
@@ -189,7 +212,7 @@ func (p *autoPipe) exec(batch []*pcall) {
 	case 1:
 		c := live[0]
 		c.val, c.err = p.rdb.Do(c.ctx, c.args...).Result()
-		close(c.done)
+		c.answer()
 		return
 	}
 	ctx, cancel := batchContext(live)
@@ -202,7 +225,7 @@ func (p *autoPipe) exec(batch []*pcall) {
 	_, _ = pipe.Exec(ctx) // per-command results below
 	for i, c := range live {
 		c.val, c.err = cmds[i].Result()
-		close(c.done)
+		c.answer()
 	}
 }
 

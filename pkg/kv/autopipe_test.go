@@ -6,9 +6,13 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 // pipeBackends returns native clients with automatic pipelining on one
@@ -324,5 +328,66 @@ func TestPipelineLanesOff(t *testing.T) {
 	}
 	if v, err := e.Do(context.Background(), "ECHO", "x"); err != nil || v != "x" {
 		t.Fatalf("ECHO = %v, %v", v, err)
+	}
+}
+
+// panicHook makes go-redis panic while armed.
+type panicHook struct{ armed *atomic.Bool }
+
+func (h panicHook) DialHook(next redis.DialHook) redis.DialHook { return next }
+
+func (h panicHook) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		if h.armed.Load() {
+			panic("test: process hook")
+		}
+		return next(ctx, cmd)
+	}
+}
+
+func (h panicHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		if h.armed.Load() {
+			panic("test: pipeline hook")
+		}
+		return next(ctx, cmds)
+	}
+}
+
+// A panic under a batch answers its callers with an error and frees the
+// lane: the next commands go through.
+func TestAutoPipePanicAnswersAndFreesTheLane(t *testing.T) {
+	e, err := NewEmbedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	e.SetPipelineLanes(1)
+	var armed atomic.Bool
+	e.rdb.AddHook(panicHook{&armed})
+	armed.Store(true)
+	ctx := context.Background()
+	// One caller alone (its own lane, a plain Do), then two in one batch.
+	if _, err := e.Do(ctx, "PING"); !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "panicked") {
+		t.Fatalf("lone call: err = %v, want an unavailable error saying it panicked", err)
+	}
+	release := holdLane(e.pipe)
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() {
+			_, err := e.Do(ctx, "PING")
+			errs <- err
+		}()
+	}
+	waitQueued(t, e.pipe, 2)
+	release()
+	for range 2 {
+		if err := <-errs; !errors.Is(err, ErrUnavailable) {
+			t.Fatalf("batched call: err = %v, want unavailable", err)
+		}
+	}
+	armed.Store(false)
+	if v, err := e.Do(ctx, "PING"); err != nil || v != "PONG" {
+		t.Fatalf("after the panics: %v, %v; the lane is still taken or broken", v, err)
 	}
 }
