@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"math"
 	"sort"
-	"strconv"
-	"strings"
 )
 
 // Device is a browser or app fingerprint as the client reports it. Every
@@ -147,35 +145,9 @@ func (d *Device) Features() map[string]string {
 	if d == nil {
 		return f
 	}
-	for _, s := range d.strings() {
-		if v := strings.ToLower(strings.TrimSpace(s.val)); v != "" {
-			f[s.name] = v
-		}
-	}
-	if len(d.Languages) > 0 {
-		ls := make([]string, len(d.Languages))
-		for i, l := range d.Languages {
-			ls[i] = strings.ToLower(strings.TrimSpace(l))
-		}
-		f["languages"] = strings.Join(ls, ",")
-	}
-	ints := map[string]*int{
-		"timezone_offset": d.TimezoneOffset, "screen_width": d.ScreenWidth, "screen_height": d.ScreenHeight,
-		"color_depth": d.ColorDepth, "hardware_concurrency": d.HardwareConcurrency, "touch_points": d.TouchPoints,
-	}
-	for k, v := range ints {
-		if v != nil {
-			f[k] = strconv.Itoa(*v)
-		}
-	}
-	for k, v := range map[string]*float64{"pixel_ratio": d.PixelRatio, "device_memory": d.DeviceMemory} {
-		if v != nil {
-			f[k] = strconv.FormatFloat(*v, 'g', 6, 64)
-		}
-	}
-	for k, v := range map[string]*bool{"cookies_enabled": d.CookiesEnabled, "do_not_track": d.DoNotTrack} {
-		if v != nil {
-			f[k] = strconv.FormatBool(*v)
+	for i := range featureFields {
+		if v, ok := featureFields[i].get(d); ok {
+			f[featureFields[i].name] = v
 		}
 	}
 	return f

@@ -11,9 +11,9 @@ import (
 // the Device than signing its access token. jsonw_test.go checks both
 // against what encoding/json writes from Features and from the Device.
 
-// featureFields are Features' fields in sorted order, each with how to read
-// its normalized value: present, and with what text, exactly when Features
-// has the key.
+// featureFields are the fingerprint's features in sorted order, each with
+// how to read its normalized value and whether it is present: the one
+// definition behind Features and deviceFeaturesJSON.
 var featureFields = [...]struct {
 	name string
 	get  func(*Device) (string, bool)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -259,8 +260,8 @@ func randomDevice(r *rand.Rand) *Device {
 }
 
 // checkDeviceEncodings compares the hand-written fingerprint encodings
-// with encoding/json over Features (the map-based reference) and over the
-// Device itself.
+// with encoding/json over Features (TestFeaturesLiteral pins Features
+// itself) and over the Device.
 func checkDeviceEncodings(t *testing.T, d *Device) {
 	t.Helper()
 	f := d.Features()
@@ -308,4 +309,28 @@ func FuzzDeviceEncodings(f *testing.F) {
 		}
 		checkDeviceEncodings(t, d)
 	})
+}
+
+// Features' normalisation, spelled out: trimmed and lower-cased strings,
+// blank ones left out, languages joined (present even when blank), numbers
+// and booleans as text.
+func TestFeaturesLiteral(t *testing.T) {
+	i := func(v int) *int { return &v }
+	f := func(v float64) *float64 { return &v }
+	b := func(v bool) *bool { return &v }
+	d := &Device{UserAgent: "  Mozilla/5.0 X  ", OS: "Linux", Browser: "   ", Languages: []string{" en-US", "FR "},
+		TimezoneOffset: i(-60), ScreenWidth: i(1920), PixelRatio: f(1.25), DeviceMemory: f(1234567),
+		CookiesEnabled: b(true), DoNotTrack: b(false), CanvasHash: "ABC"}
+	want := map[string]string{"user_agent": "mozilla/5.0 x", "os": "linux", "languages": "en-us,fr",
+		"timezone_offset": "-60", "screen_width": "1920", "pixel_ratio": "1.25", "device_memory": "1.23457e+06",
+		"cookies_enabled": "true", "do_not_track": "false", "canvas_hash": "abc"}
+	if got := d.Features(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("Features = %v\nwant       %v", got, want)
+	}
+	if got := (&Device{Languages: []string{" "}}).Features(); !reflect.DeepEqual(got, map[string]string{"languages": ""}) {
+		t.Fatalf("blank languages: %v", got)
+	}
+	if got := (*Device)(nil).Features(); len(got) != 0 {
+		t.Fatalf("nil device: %v", got)
+	}
 }
