@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/sessionkit/sessiond/pkg/kv"
@@ -29,23 +28,6 @@ func TestOnServerless(t *testing.T) {
 			t.Errorf("onServerless(%v) = %v, want %v", tc.env, got, tc.want)
 		}
 	}
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // The warm-up builds the App and opens the store's connections with a
@@ -82,7 +64,7 @@ func TestPrewarmBuildsAndConnects(t *testing.T) {
 // A bad configuration found by the warm-up is logged once, and requests
 // answer 503 as they would without it.
 func TestPrewarmBadConfiguration(t *testing.T) {
-	var logs lockedBuffer
+	var logs bytes.Buffer // prewarm and the requests run on this goroutine
 	env := map[string]string{"SESSION_IDLE_TIMEOUT": "not-a-duration"}
 	a := New(func(k string) string { return env[k] }, WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	a.prewarm(context.Background())
