@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"strings"
 	"sync"
@@ -254,13 +253,7 @@ func TestAutoPipeTakenCallWaitsForItsBatch(t *testing.T) {
 // A store that cannot be reached fails every queued caller with a
 // TransportError; none hangs, and the lanes are free afterwards.
 func TestAutoPipeUnreachableStore(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	_ = l.Close()
-	r, err := NewRedisURL("redis://" + addr + "/0")
+	r, err := NewRedisURL("redis://" + ClosedAddr(t) + "/0")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,7 @@ import (
 )
 
 func TestRedisClosedPortFailsFast(t *testing.T) {
-	c, err := kv.NewRedisURL("redis://" + closedAddr(t) + "/0")
+	c, err := kv.NewRedisURL("redis://" + kv.ClosedAddr(t) + "/0")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -128,7 +128,7 @@ func TestRESTDropWriteNotResent(t *testing.T) {
 
 func TestRESTDialFailureResendsWrite(t *testing.T) {
 	f := newFront(t)
-	closed := closedAddr(t)
+	closed := kv.ClosedAddr(t)
 	var dials atomic.Int32
 	tr := &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 		if dials.Add(1) == 1 { // the first dial really fails: connection refused
@@ -195,7 +195,7 @@ func TestREST400IsRedisError(t *testing.T) {
 }
 
 func TestRESTClosedPort(t *testing.T) {
-	c, err := kv.NewREST(kv.RESTOptions{URL: "http://" + closedAddr(t), Token: "t", Backoff: time.Millisecond})
+	c, err := kv.NewREST(kv.RESTOptions{URL: "http://" + kv.ClosedAddr(t), Token: "t", Backoff: time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -276,16 +276,4 @@ func TestRESTBinaryScriptCommandRefused(t *testing.T) {
 	if !errors.Is(err, kv.ErrInvalidArg) {
 		t.Fatalf("EVAL with a non-UTF-8 argument via Do: %v, want ErrInvalidArg", err)
 	}
-}
-
-// closedAddr returns a loopback address nothing listens on.
-func closedAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	return addr
 }
