@@ -3,6 +3,8 @@ package session
 import (
 	"strconv"
 	"strings"
+
+	"github.com/sessionkit/sessiond/internal/jsonenc"
 )
 
 // The two encodings of a fingerprint that every refresh and creation sends
@@ -105,9 +107,9 @@ func deviceFeaturesJSON(d *Device, weights map[string]float64) (string, bool) {
 			b = append(b, ',')
 		}
 		n++
-		b = appendJSONString(b, f.name)
+		b = jsonenc.AppendString(b, f.name)
 		b = append(b, ':')
-		b = appendJSONString(b, v)
+		b = jsonenc.AppendString(b, v)
 		if !weighted && weights[f.name] > 0 {
 			weighted = true
 		}
@@ -144,7 +146,7 @@ func deviceJSON(d *Device) string {
 			if i > 0 {
 				w.b = append(w.b, ',')
 			}
-			w.b = appendJSONString(w.b, l)
+			w.b = jsonenc.AppendString(w.b, l)
 		}
 		w.b = append(w.b, ']')
 	}

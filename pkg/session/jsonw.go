@@ -6,7 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"sync/atomic"
-	"unicode/utf8"
+
+	"github.com/sessionkit/sessiond/internal/jsonenc"
 )
 
 // A JSON writer for the hot paths: the script argument of every
@@ -61,7 +62,7 @@ func array[T any](w *jw, k string, items []T, elem func(*T, *jw)) {
 
 func (w *jw) str(k, v string) {
 	w.key(k)
-	w.b = appendJSONString(w.b, v)
+	w.b = jsonenc.AppendString(w.b, v)
 }
 
 // strOmit is a string field tagged omitempty.
@@ -105,7 +106,7 @@ func (w *jw) floatObject(m map[string]float64, keys []string) {
 		if i > 0 {
 			w.b = append(w.b, ',')
 		}
-		w.b = appendJSONString(w.b, mk)
+		w.b = jsonenc.AppendString(w.b, mk)
 		w.b = append(w.b, ':')
 		w.floatValue(m[mk])
 	}
@@ -188,62 +189,4 @@ func appendJSONFloat(b []byte, f float64) ([]byte, error) {
 		}
 	}
 	return b, nil
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString writes s as a JSON string the way encoding/json does by
-// default: ", \ and the short escapes \b \f \n \r \t; other control
-// characters and <, >, & as \u00XX; U+2028 and U+2029 escaped; each byte of
-// invalid UTF-8 as \ufffd.
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }

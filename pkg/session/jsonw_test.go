@@ -143,18 +143,6 @@ func TestIntrospectionJSONLikeEncodingJSON(t *testing.T) {
 	}
 }
 
-func FuzzJSONString(f *testing.F) {
-	for _, s := range jsonStrings {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		want, _ := json.Marshal(s)
-		if got := appendJSONString(nil, s); !bytes.Equal(got, want) {
-			t.Fatalf("%q:\nours: %s\njson: %s", s, got, want)
-		}
-	})
-}
-
 func FuzzJSONFloat(f *testing.F) {
 	for _, x := range jsonFloats {
 		f.Add(x)

@@ -2,10 +2,16 @@ package token
 
 import (
 	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
+	"unsafe"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/sessionkit/sessiond/internal/jsonenc"
 )
 
 // Signer issues access tokens: RFC 9068 JWTs signed with Ed25519 (alg
@@ -23,6 +29,12 @@ type Signer struct {
 	issuer   string
 	audience audience
 	ttl      time.Duration
+
+	// header is the first segment and its dot: the base64url of
+	// {"alg":"EdDSA","kid":...,"typ":"at+jwt"}. claimsHead is the claims
+	// object up to sub's value: {"iss":...,"aud":...,"sub":
+	header     string
+	claimsHead string
 }
 
 // NewSigner returns a Signer for key that writes iss = issuer and aud = aud
@@ -40,7 +52,19 @@ func NewSigner(key ed25519.PrivateKey, issuer, aud string, ttl time.Duration) (*
 		return nil, fmt.Errorf("%w: token lifetime must be positive", ErrClaims)
 	}
 	pub := key.Public().(ed25519.PublicKey)
-	return &Signer{key: key, kid: KeyID(pub), issuer: issuer, audience: audience{aud}, ttl: ttl}, nil
+	s := &Signer{key: key, kid: KeyID(pub), issuer: issuer, audience: audience{aud}, ttl: ttl}
+	// encoding/json writes map keys sorted: alg, kid, typ (golang-jwt
+	// marshals its header map the same way).
+	h, err := json.Marshal(map[string]string{"alg": jwt.SigningMethodEdDSA.Alg(), "kid": s.kid, "typ": "at+jwt"})
+	if err != nil {
+		return nil, fmt.Errorf("%w: header: %v", ErrKey, err)
+	}
+	s.header = base64.RawURLEncoding.EncodeToString(h) + "."
+	ch := append([]byte(`{"iss":`), jsonenc.AppendString(nil, issuer)...)
+	ch = append(ch, `,"aud":`...)
+	ch = jsonenc.AppendString(ch, aud)
+	s.claimsHead = string(append(ch, `,"sub":`...))
+	return s, nil
 }
 
 // KeyID returns the kid written in every token's header.
@@ -75,25 +99,42 @@ func (s *Signer) Sign(c AccessClaims) (string, error) {
 	if !exp.After(iat) {
 		return "", fmt.Errorf("%w: exp must be after iat", ErrClaims)
 	}
-	t := &jwt.Token{
-		// encoding/json writes map keys sorted: alg, kid, typ.
-		Header: map[string]any{"alg": jwt.SigningMethodEdDSA.Alg(), "kid": s.kid, "typ": "at+jwt"},
-		Claims: &wireClaims{
-			Issuer:    s.issuer,
-			Audience:  s.audience,
-			Subject:   c.Subject,
-			SessionID: c.SessionID,
-			ID:        c.JTI,
-			IssuedAt:  jwt.NewNumericDate(iat),
-			ExpiresAt: jwt.NewNumericDate(exp),
-			Scope:     c.Scope,
-		},
-		Method: jwt.SigningMethodEdDSA,
+	return s.sign(c.Subject, c.SessionID, c.JTI, iat.Unix(), exp.Unix(), c.Scope), nil
+}
+
+// sign assembles the compact JWS by hand: the header segment and the claims'
+// constant prefix were encoded once by NewSigner, the variable claims are
+// appended without reflection, and the result is signed in place. It gives
+// the byte-identical token golang-jwt gives for the same header and
+// wireClaims (TestSignMatchesGolangJWT and FuzzSignMatchesGolangJWT check
+// that), in three allocations instead of about thirty: a refresh and a
+// create each sign one token.
+func (s *Signer) sign(sub, sid, jti string, iat, exp int64, scope string) string {
+	var pb [512]byte
+	p := append(pb[:0], s.claimsHead...)
+	p = jsonenc.AppendString(p, sub)
+	p = append(p, `,"sid":`...)
+	p = jsonenc.AppendString(p, sid)
+	p = append(p, `,"jti":`...)
+	p = jsonenc.AppendString(p, jti)
+	p = append(p, `,"iat":`...)
+	p = strconv.AppendInt(p, iat, 10)
+	p = append(p, `,"exp":`...)
+	p = strconv.AppendInt(p, exp, 10)
+	if scope != "" {
+		p = append(p, `,"scope":`...)
+		p = jsonenc.AppendString(p, scope)
 	}
-	out, err := t.SignedString(s.key)
-	if err != nil {
-		// Unreachable with a valid key; keep golang-jwt's text out regardless.
-		return "", fmt.Errorf("%w: signing failed", ErrKey)
-	}
-	return out, nil
+	p = append(p, '}')
+
+	enc := base64.RawURLEncoding
+	n := len(s.header) + enc.EncodedLen(len(p))
+	buf := make([]byte, n, n+1+enc.EncodedLen(ed25519.SignatureSize))
+	copy(buf, s.header)
+	enc.Encode(buf[len(s.header):], p)
+	sig := ed25519.Sign(s.key, buf)
+	buf = append(buf, '.')
+	buf = enc.AppendEncode(buf, sig)
+	// buf is never written again: the string can share its bytes.
+	return unsafe.String(unsafe.SliceData(buf), len(buf))
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 )
 
 func TestSignWireFormat(t *testing.T) {
@@ -115,4 +117,91 @@ func TestNewSignerRefuses(t *testing.T) {
 			t.Errorf("%s: NewSigner = %v, %v; want an error", name, s, err)
 		}
 	}
+}
+
+// signWithGolangJWT is the reference Sign is held to: the token golang-jwt
+// builds for the same header and wireClaims (how Sign itself worked before
+// it assembled tokens by hand).
+func signWithGolangJWT(t testing.TB, s *Signer, c AccessClaims) string {
+	t.Helper()
+	iat := c.IssuedAt.Truncate(time.Second)
+	exp := c.ExpiresAt.Truncate(time.Second)
+	if c.ExpiresAt.IsZero() {
+		exp = iat.Add(s.ttl).Truncate(time.Second)
+	}
+	tok := &jwt.Token{
+		Header: map[string]any{"alg": jwt.SigningMethodEdDSA.Alg(), "kid": s.kid, "typ": "at+jwt"},
+		Claims: &wireClaims{
+			Issuer: s.issuer, Audience: s.audience, Subject: c.Subject, SessionID: c.SessionID, ID: c.JTI,
+			IssuedAt: jwt.NewNumericDate(iat), ExpiresAt: jwt.NewNumericDate(exp), Scope: c.Scope,
+		},
+		Method: jwt.SigningMethodEdDSA,
+	}
+	out, err := tok.SignedString(s.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// awkward are strings that exercise every escape of the claims' JSON.
+var awkward = []string{
+	"user-1", "a", "<script>&amp;</script>", "tab\there\nnew\"q\\", "\x00\x01\x1f\x7f", "é 日本 🙂",
+	"\u2028\u2029", "bad \xff\xfe utf8 \xc3", "openid profile email",
+}
+
+func TestSignMatchesGolangJWT(t *testing.T) {
+	t.Parallel()
+	signers := []*Signer{newTestSigner(t, testKey(1))}
+	odd, err := NewSigner(testKey(3), "https://iss.test/<&>\u2028", "aud \"quoted\" é", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signers = append(signers, odd)
+	times := []time.Time{t0, t0.Add(999 * time.Millisecond), time.Unix(1, 0), time.Unix(-5, 300), time.Unix(1<<40, 7)}
+	for _, s := range signers {
+		for i, str := range awkward {
+			for j, at := range times {
+				c := AccessClaims{Subject: str, SessionID: awkward[(i+1)%len(awkward)], JTI: awkward[(i+2)%len(awkward)],
+					IssuedAt: at, Scope: awkward[(i+j)%len(awkward)]}
+				if j%2 == 1 {
+					c.Scope = ""
+					c.ExpiresAt = at.Add(90 * time.Second)
+				}
+				got, err := s.Sign(c)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if want := signWithGolangJWT(t, s, c); got != want {
+					t.Fatalf("%+v:\nours:       %s\ngolang-jwt: %s", c, got, want)
+				}
+			}
+		}
+	}
+}
+
+func FuzzSignMatchesGolangJWT(f *testing.F) {
+	for i, s := range awkward {
+		f.Add(s, awkward[(i+1)%len(awkward)], awkward[(i+2)%len(awkward)], awkward[(i+3)%len(awkward)], t0.Unix()+int64(i), int64(i*60))
+	}
+	s := newTestSigner(f, testKey(1))
+	f.Fuzz(func(t *testing.T, sub, sid, jti, scope string, iat, life int64) {
+		// Times golang-jwt's NumericDate writes as plain integers (it goes
+		// through float64 past 2^53 s, which no token lives to see).
+		iat %= 1 << 40
+		c := AccessClaims{Subject: sub, SessionID: sid, JTI: jti, Scope: scope, IssuedAt: time.Unix(iat, 0)}
+		if life != 0 {
+			c.ExpiresAt = c.IssuedAt.Add(time.Duration(life%(1<<30)) * time.Second)
+		}
+		got, err := s.Sign(c)
+		if err != nil {
+			if !errors.Is(err, ErrClaims) {
+				t.Fatalf("Sign: %v", err)
+			}
+			return
+		}
+		if want := signWithGolangJWT(t, s, c); got != want {
+			t.Fatalf("%+v:\nours:       %s\ngolang-jwt: %s", c, got, want)
+		}
+	})
 }
