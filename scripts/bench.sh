@@ -7,7 +7,10 @@
 # profile (90 % introspect, 9 % refresh, 1 % create+revoke); then, with Ory
 # Hydra v2.3.0 built (scripts/hydra-build.sh), Hydra's introspection and
 # client_credentials token grant with the same generator at the same levels,
-# and prints ours/Hydra ratios at concurrency 16. Everything it starts, it
+# and prints ours/Hydra ratios at concurrency 16. With the redis store it also
+# measures the floor of the performance issue (`loadgen floor`: a bare
+# net/http server doing one Redis GET per introspection) with the same
+# generator, and says where ours and 8x Hydra stand against it. Everything it starts, it
 # stops (trap). Loopback only; every load run is bounded in time and count.
 #
 # Environment (all optional):
@@ -25,6 +28,9 @@
 #                     Database 0 is refused.
 #   BENCH_HYDRA       auto (default: compare when already built), 1 (build if needed), 0 (skip)
 #   HYDRA_DIR         where hydra-build.sh builds (default /tmp/sessiond-hydra)
+#   BENCH_FLOOR       1 (default): when the redis store is measured, also measure the
+#                     floor (loadgen floor against BENCH_REDIS_URL, scenario
+#                     floor-introspect, and the wrk cross-check); 0 skips it
 #   BENCH_WRK         auto (default: cross-check introspection at c=16 with wrk when
 #                     installed), 0 (skip)
 #   BENCH_ACCESS_LOG  sessiond's per-request log line (SESSIOND_ACCESS_LOG): 0 (default;
@@ -49,6 +55,7 @@ BENCH_SCENARIOS="${BENCH_SCENARIOS:-introspect refresh create revoke list}"
 BENCH_REDIS_URL="${BENCH_REDIS_URL:-redis://127.0.0.1:6379/9}"
 BENCH_HYDRA="${BENCH_HYDRA:-auto}"
 BENCH_WRK="${BENCH_WRK:-auto}"
+BENCH_FLOOR="${BENCH_FLOOR:-1}"
 HYDRA_DIR="${HYDRA_DIR:-/tmp/sessiond-hydra}"
 BENCH_ACCESS_LOG="${BENCH_ACCESS_LOG:-0}"
 BENCH_PROFILE="${BENCH_PROFILE:-0}"
@@ -205,6 +212,43 @@ for store in $BENCH_STORES; do
 		redis-cli -u "$BENCH_REDIS_URL" FLUSHDB >/dev/null || true
 	fi
 done
+
+# ---- the floor: bare net/http + one Redis GET per request ------------------
+# The performance issue's floor, measured here rather than quoted: the same
+# generator, request and levels as sessiond's introspect, against a server
+# that does nothing but check the bearer key and GET one Redis key.
+if [[ "$BENCH_FLOOR" != 0 ]] && [[ " $BENCH_STORES " == *" redis "* ]]; then
+	check_redis_url "$BENCH_REDIS_URL"
+	if command -v redis-cli >/dev/null && ! redis-cli -u "$BENCH_REDIS_URL" PING >/dev/null 2>&1; then
+		say "Redis at $BENCH_REDIS_URL does not answer: no floor"
+	else
+		port="$("$bin/loadgen" freeport)"
+		fl_url="http://127.0.0.1:$port"
+		"$bin/loadgen" floor -addr "127.0.0.1:$port" -redis "$BENCH_REDIS_URL" >"$out/floor.log" 2>&1 &
+		fl_pid=$!
+		pids+=("$fl_pid")
+		if "$bin/loadgen" wait -timeout 30s "$fl_url/api/health"; then
+			say "floor up at $fl_url, pid $fl_pid"
+			f="$out/floor-introspect.json"
+			if lg run -scenario floor-introspect -target "$fl_url" -label floor -pid "$fl_pid" -json "$f" "${common[@]}" >/dev/null; then
+				reports+=("$f")
+			else
+				failed+=("floor/floor-introspect")
+			fi
+			if [[ "$BENCH_WRK" != 0 ]] && command -v wrk >/dev/null; then
+				# The floor answers active for any token: a random one of 300 URL-safe characters.
+				WRK_TOKEN="$(head -c 225 /dev/urandom | base64 | tr -d '\n' | tr '+/' '-_')" WRK_AUTH="Bearer $SESSION_INTROSPECT_KEY" \
+					timeout 120 wrk -t2 -c16 -d"$BENCH_DURATION" --latency -s "$repo/scripts/wrk-introspect.lua" "$fl_url/api/introspect" \
+					>"$out/floor-wrk-introspect.txt" 2>&1 || say "wrk run failed (see $out/floor-wrk-introspect.txt)"
+			fi
+		else
+			tail -5 "$out/floor.log" >&2 || true
+			failed+=("floor: did not become healthy")
+		fi
+		stop_pid "$fl_pid"
+		forget_pid "$fl_pid"
+	fi
+fi
 
 # ---- CPU profiles (optional) -------------------------------------------------
 if [[ "$BENCH_PROFILE" == 1 ]] && [[ " $BENCH_STORES " == *" redis "* ]]; then

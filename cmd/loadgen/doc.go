@@ -6,8 +6,13 @@
 // Subcommands:
 //
 //	run        one scenario at each level of -c (introspect, refresh, create,
-//	           revoke, list, mixed; hydra-introspect, hydra-token)
-//	summary    a table of run reports and the ours/Hydra ratios at -ratio-c
+//	           revoke, list, mixed; hydra-introspect, hydra-token;
+//	           floor-introspect)
+//	summary    a table of run reports, the ours/Hydra ratios at -ratio-c and
+//	           where ours and 8x Hydra stand against the floor
+//	floor      the floor of the performance issue: a bare net/http server
+//	           doing one Redis GET per introspection (floor.go), measured
+//	           with floor-introspect in the same run as sessiond and Hydra
 //	coldstart  sizes of binaries and their exec-to-first-answer times
 //	handlers   the Vercel functions under api/, optionally generating a main
 //	           for each (applied with go build -overlay; nothing is written
@@ -25,5 +30,7 @@
 // checked again after name resolution), levels are bounded in time (-d, at
 // most 10 minutes) and in steps (-n), and secrets are read from the
 // environment (SESSION_ADMIN_KEY, SESSION_INTROSPECT_KEY), never from flags,
-// and never printed.
+// and never printed. The floor server listens on loopback only, talks to a
+// loopback Redis in a database other than 0, and exits after -d (at most 10
+// minutes), deleting its one key.
 package main

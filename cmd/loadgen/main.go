@@ -39,9 +39,13 @@ const usage = `loadgen: load generator for sessiond and Ory Hydra (loopback only
   loadgen wait [-timeout 30s] URL        wait until URL answers 2xx
   loadgen token [-target URL | -hydra-public URL -hydra-admin URL]
                                          print one fresh access token (for wrk)
+  loadgen floor [-addr 127.0.0.1:PORT] [-redis URL] [-d 10m]
+                                         the floor: a bare net/http server doing one
+                                         Redis GET per introspection (loopback only)
 
 scenarios: introspect refresh create revoke list mixed (sessiond)
            hydra-introspect hydra-token (Ory Hydra)
+           floor-introspect (loadgen floor, at -target)
 keys come from SESSION_ADMIN_KEY and SESSION_INTROSPECT_KEY (never from flags,
 which other users of the machine can read in the process list).
 Run "loadgen run -h" for the flags.
@@ -83,6 +87,8 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return cmdWait(ctx, args[1:])
 	case "token":
 		return cmdToken(ctx, args[1:], stdout)
+	case "floor":
+		return cmdFloor(ctx, args[1:], stderr, os.Getenv)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -117,8 +123,8 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	f := &runFlags{}
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&f.scenario, "scenario", "", "introspect, refresh, create, revoke, list, mixed, hydra-introspect or hydra-token")
-	fs.StringVar(&f.target, "target", "http://127.0.0.1:3000", "base URL of sessiond (loopback only)")
+	fs.StringVar(&f.scenario, "scenario", "", "introspect, refresh, create, revoke, list, mixed, hydra-introspect, hydra-token or floor-introspect")
+	fs.StringVar(&f.target, "target", "http://127.0.0.1:3000", "base URL of sessiond, or of loadgen floor for floor-introspect (loopback only)")
 	fs.StringVar(&f.hydraPublic, "hydra-public", "http://127.0.0.1:4444", "Hydra public URL (loopback only)")
 	fs.StringVar(&f.hydraAdmin, "hydra-admin", "http://127.0.0.1:4445", "Hydra admin URL (loopback only)")
 	levels := fs.String("c", "1,16,64", "comma-separated concurrency levels")
@@ -130,7 +136,7 @@ func parseRunFlags(args []string, stderr io.Writer) (*runFlags, error) {
 	fs.IntVar(&f.revokePool, "revoke-pool", 20000, "sessions created before each revoke level (the level ends when they are all revoked)")
 	fs.DurationVar(&f.revokeSeed, "revoke-seed-time", 30*time.Second, "stop creating the revoke pool after this long and use what exists")
 	fs.DurationVar(&f.timeout, "timeout", 10*time.Second, "limit per request")
-	fs.BoolVar(&f.form, "form", true, "form bodies for introspect and revoke (RFC 7662/7009 shapes); false: JSON")
+	fs.BoolVar(&f.form, "form", true, "form bodies for introspect and revoke (RFC 7662/7009 shapes); false: JSON (floor-introspect is always form)")
 	fs.BoolVar(&f.device, "device", true, "send a device fingerprint on create and refresh")
 	fs.StringVar(&f.label, "label", "", "label of this target in reports (default: the scenario's side)")
 	fs.StringVar(&f.jsonOut, "json", "", "write the report as JSON to this file")
@@ -193,6 +199,9 @@ func buildScenario(f *runFlags, client *http.Client, getenv func(string) string)
 		}
 		return nil, "", fmt.Errorf("loadgen run: unknown scenario %q", f.scenario)
 	}
+	if f.scenario == "floor-introspect" {
+		return buildFloorScenario(f, client, getenv)
+	}
 	u, err := checkLoopbackURL(f.target)
 	if err != nil {
 		return nil, "", err
@@ -250,10 +259,7 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	label := f.label
 	if label == "" {
-		label = "sessiond"
-		if strings.HasPrefix(f.scenario, "hydra-") {
-			label = "hydra"
-		}
+		label = defaultLabel(f.scenario)
 	}
 	rep := &Report{
 		Tool: toolName, Version: 1, Started: time.Now().UTC(), Label: label, Scenario: f.scenario,
@@ -317,6 +323,18 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 	}
 	return nil
+}
+
+// defaultLabel is the label of a report when -label is not given: the
+// side the scenario measures.
+func defaultLabel(scenario string) string {
+	switch {
+	case strings.HasPrefix(scenario, "hydra-"):
+		return "hydra"
+	case scenario == "floor-introspect":
+		return "floor"
+	}
+	return "sessiond"
 }
 
 // freePort asks the kernel for a free loopback port. It is free when

@@ -26,10 +26,31 @@ type Ratio struct {
 
 // Summary is the JSON written by `loadgen summary -json`.
 type Summary struct {
-	Tool    string    `json:"tool"`
-	Reports []*Report `json:"reports"`
-	Ratios  []Ratio   `json:"ratios"`
-	Memory  []MemLine `json:"memory"`
+	Tool    string      `json:"tool"`
+	Reports []*Report   `json:"reports"`
+	Ratios  []Ratio     `json:"ratios"`
+	Memory  []MemLine   `json:"memory"`
+	Floor   []FloorLine `json:"floor,omitempty"`
+}
+
+// FloorLine places one of our introspection reports, and 8x Hydra's
+// introspection rate (the target), against the floor: `loadgen floor`, a
+// bare net/http server doing one Redis GET per request, measured with
+// floor-introspect. Rates are successful requests per second at
+// Concurrency. Label is empty when no introspection of ours was measured;
+// the Hydra fields are zero when Hydra was not.
+type FloorLine struct {
+	Label              string  `json:"label,omitempty"` // our introspect report
+	FloorLabel         string  `json:"floor_label"`
+	Concurrency        int     `json:"concurrency"`
+	FloorOKRPS         float64 `json:"floor_ok_rps"`
+	FloorP99ms         float64 `json:"floor_p99_ms"`
+	OursOKRPS          float64 `json:"ours_ok_rps,omitempty"`
+	OursOfFloor        float64 `json:"ours_of_floor,omitempty"` // ours / floor
+	HydraOKRPS         float64 `json:"hydra_ok_rps,omitempty"`
+	HydraTargetRatio   float64 `json:"hydra_target_ratio,omitempty"`    // 8
+	HydraTargetOKRPS   float64 `json:"hydra_target_ok_rps,omitempty"`   // 8 x Hydra
+	HydraTargetOfFloor float64 `json:"hydra_target_of_floor,omitempty"` // 8 x Hydra / floor
 }
 
 // MemLine is the peak resident memory of one target in the mixed profile.
@@ -99,6 +120,82 @@ func ratios(reports []*Report, conc int) []Ratio {
 	return out
 }
 
+// floorScenario is the scenario of `loadgen floor`'s reports.
+const floorScenario = "floor-introspect"
+
+// floorLines compares every introspect report of ours, and the target
+// multiple of Hydra's introspection, with the floor at conc (the last floor
+// and Hydra reports given win when there are several). Nothing without a
+// floor level at conc.
+func floorLines(reports []*Report, conc int) []FloorLine {
+	lastLevel := func(scenario string) (*Report, *Level) {
+		var rep *Report
+		var lv *Level
+		for _, r := range reports {
+			if r.Scenario == scenario {
+				if l := findLevel(r, conc); l != nil {
+					rep, lv = r, l
+				}
+			}
+		}
+		return rep, lv
+	}
+	fr, fl := lastLevel(floorScenario)
+	if fl == nil {
+		return nil
+	}
+	base := FloorLine{FloorLabel: fr.Label, Concurrency: conc, FloorOKRPS: fl.OKRPS, FloorP99ms: fl.Latency.P99}
+	for _, p := range pairs {
+		if p.ours != "introspect" {
+			continue
+		}
+		if _, hy := lastLevel(p.hydra); hy != nil {
+			base.HydraOKRPS = hy.OKRPS
+			base.HydraTargetRatio = p.ratio
+			base.HydraTargetOKRPS = p.ratio * hy.OKRPS
+			if fl.OKRPS > 0 {
+				base.HydraTargetOfFloor = base.HydraTargetOKRPS / fl.OKRPS
+			}
+		}
+	}
+	var out []FloorLine
+	for _, r := range reports {
+		if r.Scenario != "introspect" {
+			continue
+		}
+		lv := findLevel(r, conc)
+		if lv == nil {
+			continue
+		}
+		line := base
+		line.Label, line.OursOKRPS = r.Label, lv.OKRPS
+		if fl.OKRPS > 0 {
+			line.OursOfFloor = lv.OKRPS / fl.OKRPS
+		}
+		out = append(out, line)
+	}
+	if len(out) == 0 {
+		out = append(out, base)
+	}
+	return out
+}
+
+// writeFloor prints one line per FloorLine, e.g.
+//
+//	floor     bare net/http + one Redis GET: 15234/s; redis introspect = 0.70 of it; 8x hydra-introspect = 18016/s = 1.18x the floor
+func writeFloor(w io.Writer, lines []FloorLine) {
+	for _, l := range lines {
+		s := fmt.Sprintf("  %-9s bare net/http + one Redis GET: %.0f/s", l.FloorLabel, l.FloorOKRPS)
+		if l.Label != "" {
+			s += fmt.Sprintf("; %s introspect = %.2f of it", l.Label, l.OursOfFloor)
+		}
+		if l.HydraTargetOKRPS > 0 {
+			s += fmt.Sprintf("; %.0fx hydra-introspect = %.0f/s = %.2fx the floor", l.HydraTargetRatio, l.HydraTargetOKRPS, l.HydraTargetOfFloor)
+		}
+		fmt.Fprintln(w, s)
+	}
+}
+
 func mixedMemory(reports []*Report) []MemLine {
 	var out []MemLine
 	for _, r := range reports {
@@ -151,12 +248,17 @@ func cmdSummary(args []string, stdout io.Writer) error {
 				r.Label, r.Ours, r.OursOKRPS, r.Hydra, r.HydraOKRPS, r.Ratio, r.TargetRatio, r.OursP99ms, r.TargetP99ms, r.HydraP99ms, verdict)
 		}
 	}
+	fl := floorLines(reports, *conc)
+	if len(fl) > 0 && len(rs) == 0 {
+		fmt.Fprintf(stdout, "\nagainst the floor at concurrency %d (successful req/s):\n", *conc)
+	}
+	writeFloor(stdout, fl)
 	mem := mixedMemory(reports)
 	for _, m := range mem {
 		fmt.Fprintf(stdout, "  %-9s mixed profile peak RSS %.1f MiB (target < %d MiB)\n", m.Label, m.PeakRSSMiB, memTargetMiB)
 	}
 	if *jsonOut != "" {
-		return writeJSON(*jsonOut, Summary{Tool: toolName, Reports: reports, Ratios: rs, Memory: mem})
+		return writeJSON(*jsonOut, Summary{Tool: toolName, Reports: reports, Ratios: rs, Memory: mem, Floor: fl})
 	}
 	return nil
 }
