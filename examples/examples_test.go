@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/sessionkit/sessiond/pkg/httpapi"
+	_ "github.com/sessionkit/sessiond/pkg/kv/embedded" // the store of sessiondServer
 )
 
 const (

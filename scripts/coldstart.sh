@@ -16,18 +16,16 @@
 #
 # Environment (all optional):
 #   COLDSTART_RUNS       starts per binary (default 20)
-#   COLDSTART_STORE      redis (default, when it answers) or embedded: which KV the
-#                        functions use; Vercel always talks to a remote store
+#   COLDSTART_STORE      redis (the default, and the only store the functions can
+#                        use: they do not link the embedded store, which only
+#                        cmd/sessiond has; Vercel always talks to a remote store)
 #   COLDSTART_REDIS_URL  default redis://127.0.0.1:6379/9, the bench database (the
 #                        probes read unknown tokens and an empty user; a listing may
 #                        leave an audit event; nothing is flushed)
 #   COLDSTART_OUT        directory for binaries and the JSON report
 #                        (default: a new /tmp/sessiond-coldstart.*)
 #   GO_BUILD_FLAGS       the build flags, as Vercel's Go builder reads them from
-#                        this variable (default: -ldflags "-s -w", Vercel's default);
-#                        e.g. GO_BUILD_FLAGS="-ldflags '-s -w' -tags noembedded"
-#                        builds the functions without the embedded store
-#                        (pkg/kv/embedded.go), about 2 MB smaller
+#                        this variable (default: -ldflags "-s -w", Vercel's default)
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -103,12 +101,10 @@ redis)
 	if command -v redis-cli >/dev/null && redis-cli -u "$REDIS_URL_CS" PING >/dev/null 2>&1; then
 		export REDIS_URL="$REDIS_URL_CS"
 	else
-		say "Redis at $REDIS_URL_CS does not answer: using the embedded store"
-		STORE=embedded
+		die "Redis at $REDIS_URL_CS does not answer: the functions need a store (they have no embedded one)"
 	fi
 	;;
-embedded) ;;
-*) die "COLDSTART_STORE must be redis or embedded" ;;
+*) die "COLDSTART_STORE must be redis" ;;
 esac
 
 echo "== $(date -u +%Y-%m-%dT%H:%M:%SZ) $(nproc) CPUs, $RUNS starts per binary, store: $STORE, $(go version | cut -d' ' -f3), build flags: ${build_flags[*]}"

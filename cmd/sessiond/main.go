@@ -30,6 +30,9 @@ import (
 	"time"
 
 	"github.com/sessionkit/sessiond/pkg/httpapi"
+	// The embedded store, used when no KV variable is set. Only this
+	// command links it: the Vercel functions never start a store of their own.
+	_ "github.com/sessionkit/sessiond/pkg/kv/embedded"
 )
 
 // DefaultAddr is where sessiond listens unless PORT or ADDR say otherwise:

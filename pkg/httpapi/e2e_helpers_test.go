@@ -15,6 +15,7 @@ import (
 
 	"github.com/sessionkit/sessiond/pkg/httpapi"
 	"github.com/sessionkit/sessiond/pkg/kv"
+	_ "github.com/sessionkit/sessiond/pkg/kv/embedded" // an App given no store opens the embedded one
 	"github.com/sessionkit/sessiond/pkg/kv/kvtest"
 	"github.com/sessionkit/sessiond/pkg/session"
 )

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/sessionkit/sessiond/pkg/kv"
+	"github.com/sessionkit/sessiond/pkg/kv/embedded"
 )
 
 func TestOnServerless(t *testing.T) {
@@ -33,7 +34,7 @@ func TestOnServerless(t *testing.T) {
 // The warm-up builds the App and opens the store's connections with a
 // PING; the first request then uses that very state and pays no build.
 func TestPrewarmBuildsAndConnects(t *testing.T) {
-	e, err := kv.NewEmbedded()
+	e, err := embedded.New()
 	if err != nil {
 		t.Fatal(err)
 	}

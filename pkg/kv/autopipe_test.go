@@ -20,13 +20,9 @@ import (
 // under a prefix of their own.
 func pipeBackends(t *testing.T) map[string]*Redis {
 	t.Helper()
-	e, err := NewEmbedded()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = e.Close() })
+	e := miniRedis(t)
 	e.SetPipelineLanes(1)
-	out := map[string]*Redis{"embedded": e.Redis}
+	out := map[string]*Redis{"embedded": e}
 	if url := os.Getenv("REDIS_URL"); url != "" {
 		r, err := NewRedisURL(url)
 		if err != nil {
@@ -215,11 +211,7 @@ func TestAutoPipeQueuedCallerGivesUp(t *testing.T) {
 // that batch is done with it: its arguments may be buffers the caller
 // reuses as soon as it returns.
 func TestAutoPipeTakenCallWaitsForItsBatch(t *testing.T) {
-	e, err := NewEmbedded()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
+	e := miniRedis(t)
 	e.SetPipelineLanes(1)
 	p := e.pipe
 	p.mu.Lock()
@@ -310,11 +302,7 @@ func TestBatchContext(t *testing.T) {
 
 // SetPipelineLanes(0) is the plain pooled client: no queue at all.
 func TestPipelineLanesOff(t *testing.T) {
-	e, err := NewEmbedded()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
+	e := miniRedis(t)
 	e.SetPipelineLanes(0)
 	if e.pipe != nil {
 		t.Fatal("automatic pipelining still on")
@@ -350,11 +338,7 @@ func (h panicHook) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.Pro
 // A panic under a batch answers its callers with an error and frees the
 // lane: the next commands go through.
 func TestAutoPipePanicAnswersAndFreesTheLane(t *testing.T) {
-	e, err := NewEmbedded()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
+	e := miniRedis(t)
 	e.SetPipelineLanes(1)
 	var armed atomic.Bool
 	e.rdb.AddHook(panicHook{&armed})

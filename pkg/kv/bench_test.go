@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/sessionkit/sessiond/pkg/kv"
+	"github.com/sessionkit/sessiond/pkg/kv/embedded"
 	"github.com/sessionkit/sessiond/pkg/kv/kvtest"
 )
 
@@ -69,7 +70,7 @@ func BenchmarkParallelRun(b *testing.B) {
 				}
 				r = c
 			} else {
-				e, err := kv.NewEmbedded()
+				e, err := embedded.New()
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -5,10 +5,11 @@ import (
 	"testing"
 
 	"github.com/sessionkit/sessiond/pkg/kv"
+	"github.com/sessionkit/sessiond/pkg/kv/embedded"
 )
 
 func TestCounting(t *testing.T) {
-	e, err := kv.NewEmbedded()
+	e, err := embedded.New()
 	if err != nil {
 		t.Fatal(err)
 	}

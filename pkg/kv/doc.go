@@ -29,7 +29,10 @@
 //     SESSIOND_KV_LANES, Redis.SetPipelineLanes); each keeps its own reply
 //     and error.
 //   - Embedded (nothing set; refused when VERCEL_ENV=production): miniredis
-//     in-process, reached through the Redis transport itself.
+//     in-process, reached through the Redis transport itself. It lives in
+//     pkg/kv/embedded and exists only in binaries that import that package
+//     (cmd/sessiond, tests): the Vercel functions never link it, so Open
+//     there reports the missing configuration instead.
 //
 // # Errors
 //

@@ -6,9 +6,11 @@ import (
 	"fmt"
 
 	"github.com/sessionkit/sessiond/pkg/kv"
+	"github.com/sessionkit/sessiond/pkg/kv/embedded"
 )
 
-// With nothing configured, Open starts the embedded store.
+// With nothing configured, Open starts the embedded store (this test binary
+// imports pkg/kv/embedded, which registers it).
 func ExampleOpen() {
 	c, info, err := kv.Open(func(string) string { return "" })
 	if err != nil {
@@ -27,28 +29,8 @@ func ExampleOpen() {
 	// kv: bad configuration: KV_REST_API_URL is set but KV_REST_API_TOKEN is empty
 }
 
-func ExampleNewEmbedded() {
-	c, err := kv.NewEmbedded()
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	defer c.Close()
-	ctx := context.Background()
-
-	_, _ = c.Do(ctx, "SET", "greeting", "hello", "EX", 60)
-	v, _ := c.Do(ctx, "GET", "greeting")
-	fmt.Println(v)
-
-	_, err = c.Do(ctx, "GET", "missing")
-	fmt.Println(errors.Is(err, kv.ErrNotFound))
-	// Output:
-	// hello
-	// true
-}
-
 func ExampleClient_pipeline() {
-	c, _ := kv.NewEmbedded()
+	c, _ := embedded.New()
 	defer c.Close()
 
 	res, err := c.Pipeline(context.Background(),
@@ -75,7 +57,7 @@ func ExampleClient_pipeline() {
 }
 
 func ExampleNewScript() {
-	c, _ := kv.NewEmbedded()
+	c, _ := embedded.New()
 	defer c.Close()
 
 	// Check-then-write in one atomic step: set only if the value is unchanged.
@@ -96,7 +78,7 @@ return false`)
 }
 
 func ExampleNewCounting() {
-	e, _ := kv.NewEmbedded()
+	e, _ := embedded.New()
 	c := kv.NewCounting(e)
 	defer c.Close()
 	ctx := context.Background()

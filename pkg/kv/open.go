@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 )
 
 // Transport names reported in Info.
@@ -38,8 +39,9 @@ func (i Info) String() string {
 //  1. KV_REST_API_URL + KV_REST_API_TOKEN, or UPSTASH_REDIS_REST_URL +
 //     UPSTASH_REDIS_REST_TOKEN: the Upstash REST API (NewREST);
 //  2. REDIS_URL, or KV_URL: native Redis (NewRedisURL);
-//  3. nothing: the embedded in-process store (NewEmbedded), refused when
-//     VERCEL_ENV=production.
+//  3. nothing: the embedded in-process store, when the binary has one
+//     (it imports pkg/kv/embedded, as cmd/sessiond does; the Vercel
+//     functions do not), refused when VERCEL_ENV=production.
 //
 // SESSIOND_KV_LANES (native Redis and the embedded store only) sets how many
 // automatic pipelines may be on the wire at once (Redis.SetPipelineLanes;
@@ -95,12 +97,36 @@ func Open(getenv func(string) string) (Client, Info, error) {
 		return nil, Info{}, fmt.Errorf("%w: no KV store configured and the embedded store is refused when VERCEL_ENV=production; "+
 			"set KV_REST_API_URL and KV_REST_API_TOKEN (or REDIS_URL)", ErrConfig)
 	}
-	e, err := NewEmbedded()
+	start := startEmbedded.Load()
+	if start == nil {
+		return nil, Info{}, fmt.Errorf("%w: no KV store configured, and this binary has no embedded store (only cmd/sessiond "+
+			"has one); set KV_REST_API_URL and KV_REST_API_TOKEN (or REDIS_URL)", ErrConfig)
+	}
+	e, err := (*start)()
 	if err != nil {
 		return nil, Info{}, err
 	}
 	e.SetPipelineLanes(lanes)
 	return e, Info{Transport: TransportEmbedded, Addr: e.Addr()}, nil
+}
+
+// LocalStore is a store started in-process: what the embedded store
+// (pkg/kv/embedded) gives Open.
+type LocalStore interface {
+	Client
+	// SetPipelineLanes is Redis.SetPipelineLanes.
+	SetPipelineLanes(n int)
+	// Addr is the loopback address the store listens on.
+	Addr() string
+}
+
+var startEmbedded atomic.Pointer[func() (LocalStore, error)]
+
+// RegisterEmbedded makes start the store Open uses when nothing is
+// configured. pkg/kv/embedded calls it from its init, so a binary has an
+// embedded store exactly when it imports that package; the last call wins.
+func RegisterEmbedded(start func() (LocalStore, error)) {
+	startEmbedded.Store(&start)
 }
 
 // configErr puts the variable's name after ErrConfig's text:

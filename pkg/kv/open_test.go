@@ -60,3 +60,22 @@ func TestOpen(t *testing.T) {
 		})
 	}
 }
+
+// A binary that does not import pkg/kv/embedded (every Vercel function)
+// has no store to fall back on: with nothing configured, Open says what to
+// set instead of starting a store no other function could see.
+func TestOpenWithoutEmbedded(t *testing.T) {
+	kv.WithoutEmbedded(t)
+	c, _, err := kv.Open(func(string) string { return "" })
+	if c != nil || !errors.Is(err, kv.ErrConfig) || !strings.Contains(err.Error(), "KV_REST_API_URL") {
+		t.Fatalf("Open = %v, %v; want ErrConfig naming KV_REST_API_URL", c, err)
+	}
+	// A configured store does not need it.
+	c, info, err := kv.Open(func(k string) string {
+		return map[string]string{"REDIS_URL": "redis://127.0.0.1:6379/0"}[k]
+	})
+	if err != nil || info.Transport != kv.TransportRedis {
+		t.Fatalf("Open(REDIS_URL) = %v, %v", info, err)
+	}
+	_ = c.Close()
+}

@@ -9,14 +9,14 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/sessionkit/sessiond/pkg/kv"
+	"github.com/sessionkit/sessiond/pkg/kv/embedded"
 	"github.com/sessionkit/sessiond/pkg/seal"
 	"github.com/sessionkit/sessiond/pkg/session"
 	"github.com/sessionkit/sessiond/pkg/token"
 )
 
 func exampleManager() (*session.Manager, func()) {
-	store, err := kv.NewEmbedded()
+	store, err := embedded.New()
 	if err != nil {
 		panic(err)
 	}

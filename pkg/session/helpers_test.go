@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sessionkit/sessiond/pkg/kv"
+	"github.com/sessionkit/sessiond/pkg/kv/embedded"
 	"github.com/sessionkit/sessiond/pkg/kv/kvtest"
 	"github.com/sessionkit/sessiond/pkg/seal"
 	"github.com/sessionkit/sessiond/pkg/token"
@@ -99,7 +99,7 @@ func eachStore(t *testing.T, cfg func(*Config), fn func(t *testing.T, e *env)) {
 // newEnv is one Manager on the embedded store only.
 func newEnv(t testing.TB, cfg func(*Config)) *env {
 	t.Helper()
-	store, err := kv.NewEmbedded()
+	store, err := embedded.New()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/sessionkit/sessiond/pkg/kv"
+	"github.com/sessionkit/sessiond/pkg/kv/embedded"
 	"github.com/sessionkit/sessiond/pkg/kv/kvtest"
 	"github.com/sessionkit/sessiond/pkg/upstream"
 )
@@ -21,7 +22,7 @@ func upInstances(t *testing.T, n int) []kv.Client {
 	url := kvtest.RedisURL()
 	if url == "" {
 		t.Log("embedded store over TCP; " + kvtest.SkipMessage)
-		e, err := kv.NewEmbedded()
+		e, err := embedded.New()
 		if err != nil {
 			t.Fatal(err)
 		}

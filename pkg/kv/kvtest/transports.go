@@ -10,6 +10,7 @@ import (
 	"github.com/alicebob/miniredis/v2"
 
 	"github.com/sessionkit/sessiond/pkg/kv"
+	"github.com/sessionkit/sessiond/pkg/kv/embedded"
 )
 
 // SkipMessage is how tests that need a real Redis say how to enable them.
@@ -47,7 +48,7 @@ type Named struct {
 // run. When REDIS_URL is unset it logs SkipMessage.
 func Transports(tb testing.TB) []Named {
 	tb.Helper()
-	e, err := kv.NewEmbedded()
+	e, err := embedded.New()
 	if err != nil {
 		tb.Fatalf("kvtest: %v", err)
 	}
