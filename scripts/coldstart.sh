@@ -19,9 +19,11 @@
 #   COLDSTART_STORE      redis (the default, and the only store the functions can
 #                        use: they do not link the embedded store, which only
 #                        cmd/sessiond has; Vercel always talks to a remote store)
-#   COLDSTART_REDIS_URL  default redis://127.0.0.1:6379/9, the bench database (the
-#                        probes read unknown tokens and an empty user; a listing may
-#                        leave an audit event; nothing is flushed)
+#   COLDSTART_REDIS_URL  default redis://127.0.0.1:6379/9, the bench database: it is
+#                        FLUSHDB'd (that database only; 0, the tests', is refused)
+#                        before the run, so every run starts from the same empty
+#                        store (the security summary's probe reads the audit window,
+#                        which holds only what this run's probes leave)
 #   COLDSTART_OUT        directory for binaries and the JSON report
 #                        (default: a new /tmp/sessiond-coldstart.*)
 #   GO_BUILD_FLAGS       the build flags, as Vercel's Go builder reads them from
@@ -98,7 +100,11 @@ SESSION_INTROSPECT_KEY="$(head -c 32 /dev/urandom | base64 | tr -d '/+=')"
 export SESSION_ENCRYPTION_KEY SESSION_ADMIN_KEY SESSION_INTROSPECT_KEY
 case "$STORE" in
 redis)
+	[[ "$REDIS_URL_CS" =~ ^redis://([^/@]*@)?(127\.[0-9.]+|localhost)(:[0-9]+)?/([0-9]+)$ ]] ||
+		die "COLDSTART_REDIS_URL must be a loopback redis:// URL with an explicit database, e.g. redis://127.0.0.1:6379/9"
+	[[ "${BASH_REMATCH[4]}" != 0 ]] || die "COLDSTART_REDIS_URL uses database 0, which the tests use; pick another (default 9)"
 	if command -v redis-cli >/dev/null && redis-cli -u "$REDIS_URL_CS" PING >/dev/null 2>&1; then
+		redis-cli -u "$REDIS_URL_CS" FLUSHDB >/dev/null
 		export REDIS_URL="$REDIS_URL_CS"
 	else
 		die "Redis at $REDIS_URL_CS does not answer: the functions need a store (they have no embedded one)"
