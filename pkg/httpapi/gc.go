@@ -2,35 +2,88 @@ package httpapi
 
 import (
 	"os"
+	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
+	"sync"
 )
 
-// DefaultGCPercent is the garbage collector's target (GOGC) the service runs
-// with when the environment does not set GOGC.
+// The collector's pacing. Go's default (GOGC=100) lets the heap grow to
+// twice the live data before the next collection, but never below 4 MB.
+// The service's live heap is small (1-10 MB under load: configuration,
+// keys, the verified-signature cache, the requests in flight) while every
+// request allocates a few kilobytes that die with it, so under load a
+// collection started every 20 ms or so (GODEBUG=gctrace=1: 28 a second at
+// 11,000 introspections a second), each with its stop-the-world phases and
+// a mark phase that takes a quarter of the processors.
 //
-// Why not Go's default of 100: the service's live heap is small (1-8 MB
-// under load: configuration, keys, the verified-signature cache, the
-// requests in flight), and every request allocates a few kilobytes that die
-// with it. With GOGC=100 the heap target stays near Go's 4 MB minimum, so
-// under load a collection starts every 20 ms or so (GODEBUG=gctrace=1: 28
-// a second at 11,000 introspections a second), each with its stop-the-world
-// phases and a mark phase that takes a quarter of the processors. At 400
-// the heap may grow to five times the live data (tens of megabytes, on
-// functions that have 1-2 GB), collections are four times rarer, and a
-// request costs 5-15 % less CPU (docs/performance.md, "Third round"): on
-// Vercel, where active CPU time is what is billed, that is the cheaper
-// trade. Setting GOGC (or GOGC=off with GOMEMLIMIT) in the environment
-// overrides it.
-const DefaultGCPercent = 400
+// So the service keeps a heap floor instead: after each collection it sets
+// the target so that the heap may grow to gcHeapFloor before the next one,
+// or to twice the live data when that is more (GOGC=100, never less). A
+// small heap is collected several times less often, for at most
+// gcHeapFloor of memory, and a large one (the embedded store of
+// cmd/sessiond holds every session in the process) is paced exactly as Go
+// would; a fixed GOGC above 100 would multiply it instead (GOGC=400 took a
+// load test's embedded store from 2.9 to 8.4 GB). Alternated runs:
+// docs/performance.md, "Third round". Setting GOGC in the environment turns
+// this off and leaves Go's pacing to it.
+const (
+	gcHeapFloor  = 24 << 20
+	gcMaxPercent = 2400 // the floor for a live heap down to 1 MB
+)
 
-func init() { tuneGC(os.LookupEnv) }
+// lookupEnv is os.LookupEnv (a variable so the test file can name it too).
+var lookupEnv = os.LookupEnv
 
-// tuneGC applies DefaultGCPercent unless GOGC is set, and reports whether
-// it did.
-func tuneGC(lookup func(string) (string, bool)) bool {
-	if _, set := lookup("GOGC"); set {
-		return false
+func init() {
+	if _, set := lookupEnv("GOGC"); !set {
+		startGCFloor()
 	}
-	debug.SetGCPercent(DefaultGCPercent)
-	return true
 }
+
+// gcPercentFor is the GOGC that lets a heap with live bytes of live data
+// grow to gcHeapFloor, within [100, gcMaxPercent].
+func gcPercentFor(live uint64) int {
+	if live == 0 || live >= gcHeapFloor/2 {
+		return 100
+	}
+	return min(gcMaxPercent, max(100, int((gcHeapFloor-live)*100/live)))
+}
+
+var gcFloorOnce sync.Once
+
+// startGCFloor sets the target now and again after every collection: an
+// object with a finalizer is found unreachable by each cycle, and its
+// finalizer (run after the cycle) sets the next target and arms a new one.
+func startGCFloor() {
+	gcFloorOnce.Do(func() {
+		sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+		last := -1
+		var arm func()
+		retune := func() {
+			metrics.Read(sample)
+			live := uint64(0)
+			if sample[0].Value.Kind() == metrics.KindUint64 {
+				live = sample[0].Value.Uint64()
+			}
+			if p := gcPercentFor(live); p != last {
+				debug.SetGCPercent(p)
+				last = p
+			}
+		}
+		arm = func() {
+			runtime.SetFinalizer(new(gcCycle), func(*gcCycle) {
+				retune()
+				arm()
+			})
+		}
+		retune()
+		arm()
+	})
+}
+
+// gcCycle is the object whose finalizer runs once per collection. It must
+// be at least 16 bytes: smaller objects without pointers go to the tiny
+// allocator, whose shared blocks may outlive them (and their finalizers
+// then never run).
+type gcCycle struct{ _ [16]byte }
