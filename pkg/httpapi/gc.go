@@ -32,11 +32,8 @@ const (
 	gcMaxPercent = 2400 // the floor for a live heap down to 1 MB
 )
 
-// lookupEnv is os.LookupEnv (a variable so the test file can name it too).
-var lookupEnv = os.LookupEnv
-
 func init() {
-	if _, set := lookupEnv("GOGC"); !set {
+	if _, set := os.LookupEnv("GOGC"); !set {
 		startGCFloor()
 	}
 }

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"os"
 	"runtime"
 	"runtime/debug"
 	"testing"
@@ -32,7 +33,7 @@ func TestGCPercentFor(t *testing.T) {
 // data the target is raised, and GOGC set in the environment (checked by
 // init, not here) would leave it alone.
 func TestGCFloorRetunesAfterCollections(t *testing.T) {
-	if _, set := lookupGOGC(); set {
+	if _, set := os.LookupEnv("GOGC"); set {
 		t.Skip("GOGC is set in the environment: the floor is off")
 	}
 	startGCFloor() // idempotent: init already started it
@@ -50,5 +51,3 @@ func TestGCFloorRetunesAfterCollections(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
-
-func lookupGOGC() (string, bool) { return lookupEnv("GOGC") }
