@@ -18,8 +18,8 @@ import (
 // a mark phase that takes a quarter of the processors.
 //
 // So the service keeps a heap floor instead: after each collection it sets
-// the target so that the heap may grow to gcHeapFloor before the next one,
-// or to twice the live data when that is more (GOGC=100, never less). A
+// GOGC so that the heap goal is gcHeapFloor, or Go's own goal when that is
+// more (GOGC=100, never less). A
 // small heap is collected several times less often, for at most
 // gcHeapFloor of memory, and a large one (the embedded store of
 // cmd/sessiond holds every session in the process) is paced exactly as Go
@@ -38,13 +38,20 @@ func init() {
 	}
 }
 
-// gcPercentFor is the GOGC that lets a heap with live bytes of live data
-// grow to gcHeapFloor, within [100, gcMaxPercent].
-func gcPercentFor(live uint64) int {
+// gcPercentFor is the GOGC that puts the heap goal at gcHeapFloor, within
+// [100, gcMaxPercent], given the last cycle's live heap and the stacks and
+// globals it scanned. Go's pacer sets the goal to
+//
+//	live + (live + stacks + globals) * GOGC/100
+//
+// so the stacks and globals count too: with a 1 MB heap they are of the
+// same order, and leaving them out put the goal (and the resident memory)
+// at twice the floor.
+func gcPercentFor(live, stacks, globals uint64) int {
 	if live == 0 || live >= gcHeapFloor/2 {
 		return 100
 	}
-	return min(gcMaxPercent, max(100, int((gcHeapFloor-live)*100/live)))
+	return min(gcMaxPercent, max(100, int((gcHeapFloor-live)*100/(live+stacks+globals))))
 }
 
 var gcFloorOnce sync.Once
@@ -54,18 +61,39 @@ var gcFloorOnce sync.Once
 // finalizer (run after the cycle) sets the next target and arms a new one.
 func startGCFloor() {
 	gcFloorOnce.Do(func() {
-		sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+		sample := []metrics.Sample{
+			{Name: "/gc/heap/live:bytes"}, {Name: "/gc/scan/stack:bytes"}, {Name: "/gc/scan/globals:bytes"},
+		}
+		goal := []metrics.Sample{{Name: "/gc/heap/goal:bytes"}}
+		value := func(i int) uint64 {
+			if sample[i].Value.Kind() == metrics.KindUint64 {
+				return sample[i].Value.Uint64()
+			}
+			return 0
+		}
 		last := -1
 		var arm func()
 		retune := func() {
 			metrics.Read(sample)
-			live := uint64(0)
-			if sample[0].Value.Kind() == metrics.KindUint64 {
-				live = sample[0].Value.Uint64()
-			}
-			if p := gcPercentFor(live); p != last {
+			live := value(0)
+			p := gcPercentFor(live, value(1), value(2))
+			if p != last {
 				debug.SetGCPercent(p)
 				last = p
+			}
+			// The runtime's own goal for that percentage says what the
+			// pacer really scales (its stacks and globals may differ from
+			// the metrics'): one correction puts the goal on the floor.
+			metrics.Read(goal)
+			if p <= 100 || goal[0].Value.Kind() != metrics.KindUint64 {
+				return
+			}
+			if g := goal[0].Value.Uint64(); g > live {
+				q := min(gcMaxPercent, max(100, int(uint64(p)*(gcHeapFloor-live)/(g-live))))
+				if q != p {
+					debug.SetGCPercent(q)
+					last = q
+				}
 			}
 		}
 		arm = func() {
