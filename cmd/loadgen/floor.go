@@ -12,7 +12,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -53,11 +52,7 @@ func checkLoopbackAddr(addr string) error {
 	if err != nil {
 		return fmt.Errorf("loadgen floor: -addr %q: %w", addr, err)
 	}
-	if strings.EqualFold(host, "localhost") {
-		return nil
-	}
-	ip, err := netip.ParseAddr(host)
-	if err != nil || !ip.Unmap().IsLoopback() {
+	if !loopbackHost(host) {
 		return fmt.Errorf("%w: -addr %q", ErrNotLoopback, addr)
 	}
 	return nil
@@ -65,11 +60,10 @@ func checkLoopbackAddr(addr string) error {
 
 // floorRedisOptions parses a redis:// URL with redis.ParseURL and keeps its
 // options, after checking what bench.sh's check_redis_url checks: a
-// loopback host and a database other than 0 (the tests' database). A
-// "localhost" host is resolved here and replaced by its loopback address,
-// so that the connection cannot leave the machine whatever the hosts file
-// says.
-func floorRedisOptions(ctx context.Context, raw string) (*redis.Options, error) {
+// loopback host and a database other than 0 (the tests' database). Its
+// connections go through loopbackControl, like the generator's own, so
+// whatever "localhost" resolves to, none can leave the machine.
+func floorRedisOptions(raw string) (*redis.Options, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return nil, errors.New("loadgen floor: -redis is not a URL")
@@ -84,31 +78,14 @@ func floorRedisOptions(ctx context.Context, raw string) (*redis.Options, error) 
 	if opt.DB == 0 {
 		return nil, fmt.Errorf("loadgen floor: -redis %q: database 0 (or none) is the tests' database; name another, e.g. /9", u.Redacted())
 	}
-	host, port, err := net.SplitHostPort(opt.Addr)
+	host, _, err := net.SplitHostPort(opt.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("loadgen floor: -redis %q: %v", u.Redacted(), err)
 	}
-	if strings.EqualFold(host, "localhost") {
-		ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
-		if err != nil {
-			return nil, fmt.Errorf("loadgen floor: -redis: resolving localhost: %w", err)
-		}
-		host = ""
-		for _, ip := range ips {
-			if ip.Unmap().IsLoopback() {
-				host = ip.Unmap().String()
-				break
-			}
-		}
-		if host == "" {
-			return nil, fmt.Errorf("%w: -redis %q: localhost does not resolve to loopback", ErrNotLoopback, u.Redacted())
-		}
-		opt.Addr = net.JoinHostPort(host, port)
-	}
-	ip, err := netip.ParseAddr(host)
-	if err != nil || !ip.Unmap().IsLoopback() {
+	if !loopbackHost(host) {
 		return nil, fmt.Errorf("%w: -redis %q", ErrNotLoopback, u.Redacted())
 	}
+	opt.Dialer = rawDialer.DialContext // go-redis's 5 s dial timeout, and the guard
 	return opt, nil
 }
 
@@ -194,7 +171,7 @@ func cmdFloor(ctx context.Context, args []string, stderr io.Writer, getenv func(
 	if introKey == "" {
 		return errors.New("loadgen floor: SESSION_INTROSPECT_KEY must be set: it is the bearer key of /api/introspect")
 	}
-	opt, err := floorRedisOptions(ctx, f.redisURL)
+	opt, err := floorRedisOptions(f.redisURL)
 	if err != nil {
 		return err
 	}
@@ -225,9 +202,9 @@ func cmdFloor(ctx context.Context, args []string, stderr io.Writer, getenv func(
 	if err != nil {
 		return fmt.Errorf("loadgen floor: %w", err)
 	}
-	if ap, err := netip.ParseAddrPort(l.Addr().String()); err != nil || !ap.Addr().Unmap().IsLoopback() {
+	if err := loopbackControl("tcp", l.Addr().String(), nil); err != nil {
 		l.Close()
-		return fmt.Errorf("%w: listening on %s", ErrNotLoopback, l.Addr())
+		return fmt.Errorf("%w (listening)", err)
 	}
 	srv := &http.Server{
 		Handler:           floorHandler(rdb, key, introKey),

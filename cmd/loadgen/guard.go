@@ -35,14 +35,20 @@ func checkLoopbackURL(raw string) (*url.URL, error) {
 	if host == "" {
 		return nil, fmt.Errorf("loadgen: URL %q has no host", raw)
 	}
-	if strings.EqualFold(host, "localhost") {
-		return u, nil
-	}
-	addr, err := netip.ParseAddr(host)
-	if err != nil || !addr.Unmap().IsLoopback() {
+	if !loopbackHost(host) {
 		return nil, fmt.Errorf("%w: %q", ErrNotLoopback, raw)
 	}
 	return u, nil
+}
+
+// loopbackHost reports whether host is a loopback IP literal or the name
+// "localhost" (whose resolution loopbackControl checks when dialing).
+func loopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	addr, err := netip.ParseAddr(host)
+	return err == nil && addr.Unmap().IsLoopback()
 }
 
 // loopbackControl is a net.Dialer Control hook that refuses any connection
