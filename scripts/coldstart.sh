@@ -16,9 +16,6 @@
 #
 # Environment (all optional):
 #   COLDSTART_RUNS       starts per binary (default 20)
-#   COLDSTART_STORE      redis (the default, and the only store the functions can
-#                        use: they do not link the embedded store, which only
-#                        cmd/sessiond has; Vercel always talks to a remote store)
 #   COLDSTART_REDIS_URL  default redis://127.0.0.1:6379/9, the bench database: it is
 #                        FLUSHDB'd (that database only; 0, the tests', is refused)
 #                        before the run, so every run starts from the same empty
@@ -32,7 +29,6 @@ set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 RUNS="${COLDSTART_RUNS:-20}"
-STORE="${COLDSTART_STORE:-redis}"
 REDIS_URL_CS="${COLDSTART_REDIS_URL:-redis://127.0.0.1:6379/9}"
 out="${COLDSTART_OUT:-$(mktemp -d /tmp/sessiond-coldstart.XXXXXX)}"
 bin="$out/bin"
@@ -98,22 +94,17 @@ SESSION_ENCRYPTION_KEY="$(head -c 32 /dev/urandom | base64)"
 SESSION_ADMIN_KEY="$(head -c 32 /dev/urandom | base64 | tr -d '/+=')"
 SESSION_INTROSPECT_KEY="$(head -c 32 /dev/urandom | base64 | tr -d '/+=')"
 export SESSION_ENCRYPTION_KEY SESSION_ADMIN_KEY SESSION_INTROSPECT_KEY
-case "$STORE" in
-redis)
-	[[ "$REDIS_URL_CS" =~ ^redis://([^/@]*@)?(127\.[0-9.]+|localhost)(:[0-9]+)?/([0-9]+)$ ]] ||
-		die "COLDSTART_REDIS_URL must be a loopback redis:// URL with an explicit database, e.g. redis://127.0.0.1:6379/9"
-	[[ "${BASH_REMATCH[4]}" != 0 ]] || die "COLDSTART_REDIS_URL uses database 0, which the tests use; pick another (default 9)"
-	if command -v redis-cli >/dev/null && redis-cli -u "$REDIS_URL_CS" PING >/dev/null 2>&1; then
-		redis-cli -u "$REDIS_URL_CS" FLUSHDB >/dev/null
-		export REDIS_URL="$REDIS_URL_CS"
-	else
-		die "Redis at $REDIS_URL_CS does not answer: the functions need a store (they have no embedded one)"
-	fi
-	;;
-*) die "COLDSTART_STORE must be redis" ;;
-esac
+# The functions' store: Redis (they do not link the embedded store, which
+# only cmd/sessiond has; on Vercel they always talk to a remote store).
+[[ "$REDIS_URL_CS" =~ ^redis://([^/@]*@)?(127\.[0-9.]+|localhost)(:[0-9]+)?/([0-9]+)$ ]] ||
+	die "COLDSTART_REDIS_URL must be a loopback redis:// URL with an explicit database, e.g. redis://127.0.0.1:6379/9"
+[[ "${BASH_REMATCH[4]}" != 0 ]] || die "COLDSTART_REDIS_URL uses database 0, which the tests use; pick another (default 9)"
+command -v redis-cli >/dev/null && redis-cli -u "$REDIS_URL_CS" PING >/dev/null 2>&1 ||
+	die "Redis at $REDIS_URL_CS does not answer: the functions need a store (they have no embedded one)"
+redis-cli -u "$REDIS_URL_CS" FLUSHDB >/dev/null
+export REDIS_URL="$REDIS_URL_CS"
 
-echo "== $(date -u +%Y-%m-%dT%H:%M:%SZ) $(nproc) CPUs, $RUNS starts per binary, store: $STORE, $(go version | cut -d' ' -f3), build flags: ${build_flags[*]}"
+echo "== $(date -u +%Y-%m-%dT%H:%M:%SZ) $(nproc) CPUs, $RUNS starts per binary, store: redis, $(go version | cut -d' ' -f3), build flags: ${build_flags[*]}"
 timeout 900 "$bin/loadgen" coldstart -n "$RUNS" -baseline hello -json "$out/coldstart.json" "${targets[@]}"
 
 say "binaries and coldstart.json in $out"
