@@ -103,6 +103,17 @@ lg() { timeout --kill-after=10 "$LIMIT" "$bin/loadgen" "$@"; }
 
 random_key() { head -c 32 /dev/urandom | base64 | tr -d '/+=\n'; }
 
+# wrk_introspect NAME URL TOKEN AUTH: the wrk cross-check of an introspection
+# endpoint at concurrency 16, into $out/NAME-wrk-introspect.txt. The token and
+# the Authorization value travel in the environment, never on a command line.
+# Callers check want_wrk first (getting a token may create a session).
+want_wrk() { [[ "$BENCH_WRK" != 0 ]] && command -v wrk >/dev/null; }
+wrk_introspect() {
+	local url=$2 f="$out/$1-wrk-introspect.txt"
+	WRK_TOKEN="$3" WRK_AUTH="$4" timeout 120 wrk -t2 -c16 -d"$BENCH_DURATION" --latency \
+		-s "$repo/scripts/wrk-introspect.lua" "$url" >"$f" 2>&1 || say "wrk run failed (see $f)"
+}
+
 # ---- build -----------------------------------------------------------------
 load_at_start="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
 say "building loadgen into $bin"
@@ -201,10 +212,8 @@ for store in $BENCH_STORES; do
 		[[ "$store" == redis ]] && redis_stats >"$out/redis-$sc.after"
 		kill -0 "$sd_pid" 2>/dev/null || { failed+=("$store: sessiond exited"); break; }
 	done
-	if [[ "$BENCH_WRK" != 0 ]] && command -v wrk >/dev/null; then
-		WRK_TOKEN="$("$bin/loadgen" token -target "$sd_url")" WRK_AUTH="Bearer $SESSION_INTROSPECT_KEY" \
-			timeout 120 wrk -t2 -c16 -d"$BENCH_DURATION" --latency -s "$repo/scripts/wrk-introspect.lua" "$sd_url/api/introspect" \
-			>"$out/$store-wrk-introspect.txt" 2>&1 || say "wrk run failed (see $out/$store-wrk-introspect.txt)"
+	if want_wrk; then
+		wrk_introspect "$store" "$sd_url/api/introspect" "$("$bin/loadgen" token -target "$sd_url")" "Bearer $SESSION_INTROSPECT_KEY"
 	fi
 	stop_pid "$sd_pid"
 	forget_pid "$sd_pid"
@@ -235,11 +244,10 @@ if [[ "$BENCH_FLOOR" != 0 ]] && [[ " $BENCH_STORES " == *" redis "* ]]; then
 			else
 				failed+=("floor/floor-introspect")
 			fi
-			if [[ "$BENCH_WRK" != 0 ]] && command -v wrk >/dev/null; then
+			if want_wrk; then
 				# The floor answers active for any token: a random one of 300 URL-safe characters.
-				WRK_TOKEN="$(head -c 225 /dev/urandom | base64 | tr -d '\n' | tr '+/' '-_')" WRK_AUTH="Bearer $SESSION_INTROSPECT_KEY" \
-					timeout 120 wrk -t2 -c16 -d"$BENCH_DURATION" --latency -s "$repo/scripts/wrk-introspect.lua" "$fl_url/api/introspect" \
-					>"$out/floor-wrk-introspect.txt" 2>&1 || say "wrk run failed (see $out/floor-wrk-introspect.txt)"
+				wrk_introspect floor "$fl_url/api/introspect" "$(head -c 225 /dev/urandom | base64 | tr -d '\n' | tr '+/' '-_')" \
+					"Bearer $SESSION_INTROSPECT_KEY"
 			fi
 		else
 			tail -5 "$out/floor.log" >&2 || true
@@ -310,11 +318,9 @@ if [[ -n "$hydra_bin" ]]; then
 			failed+=("$sc")
 		fi
 	done
-	if [[ "$BENCH_WRK" != 0 ]] && command -v wrk >/dev/null; then
-		WRK_TOKEN="$("$bin/loadgen" token -hydra-public "http://127.0.0.1:$pub" -hydra-admin "http://127.0.0.1:$adm")" WRK_AUTH="" \
-			timeout 120 wrk -t2 -c16 -d"$BENCH_DURATION" --latency -s "$repo/scripts/wrk-introspect.lua" \
-			"http://127.0.0.1:$adm/admin/oauth2/introspect" >"$out/hydra-wrk-introspect.txt" 2>&1 ||
-			say "wrk run failed (see $out/hydra-wrk-introspect.txt)"
+	if want_wrk; then
+		wrk_introspect hydra "http://127.0.0.1:$adm/admin/oauth2/introspect" \
+			"$("$bin/loadgen" token -hydra-public "http://127.0.0.1:$pub" -hydra-admin "http://127.0.0.1:$adm")" ""
 	fi
 	stop_pid "$hy_pid"
 	forget_pid "$hy_pid"
