@@ -19,11 +19,10 @@ import (
 //
 // So the service keeps a heap floor instead: after each collection it sets
 // GOGC so that the heap goal is gcHeapFloor, or Go's own goal when that is
-// more (GOGC=100, never less). A
-// small heap is collected several times less often, for at most
-// gcHeapFloor of memory, and a large one (the embedded store of
-// cmd/sessiond holds every session in the process) is paced exactly as Go
-// would; a fixed GOGC above 100 would multiply it instead (GOGC=400 took a
+// more (GOGC=100, never less). A small heap is collected several times less
+// often, for at most gcHeapFloor of memory, and a large one (the embedded
+// store of cmd/sessiond holds every session in the process) is paced
+// exactly as Go would; a fixed GOGC above 100 would multiply it instead (GOGC=400 took a
 // load test's embedded store from 2.9 to 8.4 GB). Alternated runs:
 // docs/performance.md, "Third round". Setting GOGC in the environment turns
 // this off and leaves Go's pacing to it.

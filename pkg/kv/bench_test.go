@@ -68,16 +68,16 @@ func BenchmarkParallelRun(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
+				defer c.Close()
 				r = c
 			} else {
 				e, err := embedded.New()
 				if err != nil {
 					b.Fatal(err)
 				}
-				defer e.Close()
+				defer e.Close() // closes e.Redis too
 				r = e.Redis
 			}
-			defer r.Close()
 			r.SetPipelineLanes(n)
 			ctx, k := context.Background(), kvtest.Prefix(b)+"k"
 			s := kv.NewScript("return redis.call('INCR', KEYS[1])")
